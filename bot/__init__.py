@@ -1,0 +1,1 @@
+"""imagebot: FLUX images from fal.ai for Discord, Telegram and the terminal, paid in credits."""

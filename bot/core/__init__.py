@@ -1,0 +1,1 @@
+"""Platform-neutral core: models, commands, the generation service and the job runner."""

@@ -1,0 +1,1 @@
+"""Image providers: the Provider protocol (base) and its fal.ai implementation (fal)."""
