@@ -62,14 +62,15 @@ class InputImage:
 class ImageRequest:
     """Everything needed to generate; platform-neutral and JSON-friendly except ``image``.
 
-    ``image_size`` is a fal preset name (``landscape_4_3``) or a ``(width, height)`` pair.
+    ``image_size`` is a fal preset name (``landscape_4_3``), a ``(width, height)`` pair, or
+    None (image-to-image only: keep the input image's shape).
     ``strength`` and ``image`` are used only for ``JobKind.IMAGE``.
     """
 
     prompt: str
     kind: JobKind = JobKind.TEXT
     negative_prompt: str = ""
-    image_size: str | tuple[int, int] = "landscape_4_3"
+    image_size: str | tuple[int, int] | None = "landscape_4_3"
     steps: int = 28
     guidance: float = 3.5
     seed: int | None = None

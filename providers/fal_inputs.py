@@ -51,11 +51,14 @@ def payload_of(model: FluxInput, *, image_url: str | None = None) -> dict[str, A
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def _size(request: ImageRequest) -> object:
-    if isinstance(request.image_size, str):
-        return request.image_size
-    width, height = request.image_size
-    return {"width": width, "height": height}
+def _size(request: ImageRequest) -> dict[str, object]:
+    """The image_size field, left out when None (image-to-image keeps the input's shape)."""
+    size = request.image_size
+    if size is None:
+        return {}
+    if isinstance(size, str):
+        return {"image_size": size}
+    return {"image_size": {"width": size[0], "height": size[1]}}
 
 
 def _common(request: ImageRequest) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def _common(request: ImageRequest) -> dict[str, Any]:
         "num_images": request.num_images,
         "enable_safety_checker": request.enable_safety_checker,
         "output_format": request.output_format,
-        "image_size": _size(request),
+        **_size(request),
     }
 
 

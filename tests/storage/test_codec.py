@@ -25,6 +25,7 @@ from storage.codec import (
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 sizes = st.one_of(
+    st.none(),
     st.sampled_from(["square_hd", "landscape_4_3", "portrait_16_9"]),
     st.tuples(st.integers(64, 4096), st.integers(64, 4096)),
 )

@@ -1,0 +1,162 @@
+"""Builds the running bot from Settings: resources opened in order, closed in reverse.
+
+Order matters: notifiers exist before the runner (it reports through them), the runner
+before the service (it queues into it), the commands before the front ends (they call them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import fal_client
+import httpx
+
+from bot.console_adapter import ConsoleFrontEnd, ConsoleNotifier
+from bot.core.admin import AdminCommands
+from bot.core.commands import AdminIds, Caller, UserCommands
+from bot.core.models import Platform, UserRef
+from bot.core.ports import FrontEnd, Notifier
+from bot.core.prompts import PromptBuilder, PromptDefaults
+from bot.core.router import CommandRouter
+from bot.core.runner import JobRunner
+from bot.core.service import GenerationService, ServiceLimits
+from bot.settings import Settings
+from providers.base import LoraWeight
+from providers.fal import FalOptions, FalProvider, point_fal_client_at
+from storage.db import open_database
+from storage.jobs import JobStore
+from storage.ledger import Ledger
+
+
+@dataclass
+class App:
+    """The running pieces; ``run`` lasts until the console ends or the task is cancelled."""
+
+    runner: JobRunner
+    router: CommandRouter
+    service: GenerationService
+    front_ends: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    ends_with_front_end: bool = False
+
+    async def run(self) -> None:
+        runner = asyncio.create_task(self.runner.run(), name="runner")
+        try:
+            async with asyncio.TaskGroup() as group:
+                for front_end in self.front_ends:
+                    group.create_task(front_end())
+                if not self.ends_with_front_end:
+                    group.create_task(_wait(runner))
+        finally:
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+
+
+async def _wait(task: asyncio.Task[None]) -> None:
+    await task
+
+
+@asynccontextmanager
+async def open_fal_client(key: str) -> AsyncIterator[fal_client.AsyncClient]:
+    """fal-client's AsyncClient, whose lazily made httpx client is closed at the end."""
+    client = fal_client.AsyncClient(key=key)
+    try:
+        yield client
+    finally:
+        if "_client" in vars(client):  # a cached awaitable of its httpx.AsyncClient
+            await (await client._client).aclose()
+
+
+def prompt_builder(settings: Settings) -> PromptBuilder:
+    d = settings.fal.defaults
+    return PromptBuilder(
+        defaults=PromptDefaults(
+            image_size=d.image_size, steps=d.steps, guidance=d.guidance,
+            num_images=d.num_images, strength=d.strength, output_format=d.output_format,
+            enable_safety_checker=d.enable_safety_checker,
+        ),
+        loras={name: LoraWeight(lo.path, lo.scale) for name, lo in settings.fal.loras.items()},
+        styles=settings.prompts.styles,
+        max_length=settings.limits.prompt_length,
+        blocklist=settings.prompts.blocklist,
+    )
+
+
+def fal_options(settings: Settings) -> FalOptions:
+    fal = settings.fal
+    return FalOptions(
+        text_endpoint=fal.text_model, image_endpoint=fal.image_model,
+        fallbacks=tuple(fal.fallbacks), poll_interval=fal.poll_interval,
+        status_stream=fal.status_stream, upload_images=fal.upload_images,
+    )
+
+
+def admin_ids(settings: Settings, console_admin: bool, console_user: str) -> AdminIds:
+    return AdminIds({
+        Platform.TELEGRAM: frozenset(str(i) for i in settings.telegram.admin_ids),
+        Platform.DISCORD: frozenset(str(i) for i in settings.discord.admin_ids),
+        Platform.CONSOLE: frozenset({console_user} if console_admin else ()),
+    })
+
+
+def chat_front_ends(settings: Settings) -> list[FrontEnd]:
+    """Every chat front end whose token is configured (the Telegram and Discord ones follow)."""
+    return []
+
+
+@asynccontextmanager
+async def build_app(
+    settings: Settings, *, console: bool = False, as_admin: bool = False
+) -> AsyncIterator[App]:
+    """Open every resource and wire the bot; everything is closed on exit."""
+    assert settings.fal.key is not None
+    key = settings.fal.key.get_secret_value()
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(open_database(settings.storage.database))
+        ledger = Ledger(db=db, initial_credits=settings.credits.initial)
+        jobs = JobStore(db=db, ledger=ledger)
+        http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+        point_fal_client_at(settings.fal.queue_url, settings.fal.rest_url, settings.fal.cdn_url)
+        fal = await stack.enter_async_context(open_fal_client(key))
+        provider = FalProvider(fal=fal, http=http, key=key, options=fal_options(settings))
+        chats = [] if console else chat_front_ends(settings)
+        notifiers: dict[Platform, Notifier] = {f.platform: f.notifier for f in chats}
+        if console:
+            notifiers[Platform.CONSOLE] = ConsoleNotifier(
+                out=sys.stdout, output_dir=settings.console.output_dir
+            )
+        limits = settings.limits
+        runner = JobRunner(
+            jobs=jobs, provider=provider, notifiers=notifiers, costs=settings.credits.costs,
+            concurrency=limits.global_concurrency, deadline=limits.job_deadline,
+        )
+        service = GenerationService(
+            jobs=jobs, ledger=ledger, runner=runner, provider=provider,
+            prompts=prompt_builder(settings), costs=settings.credits.costs,
+            limits=ServiceLimits(
+                per_user_in_flight=limits.per_user_in_flight,
+                input_image_bytes=limits.input_image_bytes,
+                input_image_pixels=limits.input_image_pixels,
+            ),
+        )
+        router = CommandRouter(
+            user=UserCommands(service=service, ledger=ledger, jobs=jobs),
+            admin=AdminCommands(ledger=ledger, jobs=jobs),
+        )
+        app = App(runner=runner, router=router, service=service)
+        admins = admin_ids(settings, as_admin, settings.console.user_id)
+        for chat in chats:
+            chat.attach(router=router, service=service, admins=admins)
+            app.front_ends.append(chat.run)
+        if console:
+            user = UserRef(Platform.CONSOLE, settings.console.user_id)
+            front = ConsoleFrontEnd(
+                router=router, runner=runner, caller=Caller(user, is_admin=user in admins)
+            )
+            app.front_ends.append(front.run)
+            app.ends_with_front_end = True
+        yield app

@@ -1,0 +1,278 @@
+"""JobRunner: drives persisted jobs through fal to delivery, and back to a clean end on restart.
+
+Every job moves along ``queued → submitting → submitted → completed → delivered`` (or ends
+``failed`` / ``cancelled``); each step is written before the next network call, so after a
+crash ``recover`` knows what to do: queued → run, submitting (outcome unknown) → release and
+tell the user, submitted → follow the saved request id (never submit twice), completed →
+deliver again. A global cap bounds jobs talking to fal; waiting jobs start round-robin by user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+
+from loguru import logger
+
+from bot.core import texts
+from bot.core.delivery import Delivery
+from bot.core.models import Job, JobState, Platform
+from bot.core.ports import Notifier
+from bot.core.queue import FairQueue
+from providers.base import Progress, Provider, ProviderError, Stage, Submission, TimedOut
+from storage.jobs import JobStore
+
+POSITION_UPDATES = 10  # queued jobs whose position is kept up to date after every start
+
+
+class JobRunner:
+    """Asyncio workers over the jobs table; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        provider: Provider,
+        notifiers: Mapping[Platform, Notifier],
+        costs: Mapping[str, int],
+        concurrency: int,
+        deadline: float,
+    ) -> None:
+        self._jobs = jobs
+        self._provider = provider
+        self._notifiers = notifiers
+        self._deadline = deadline
+        self._slots = concurrency
+        self._delivery = Delivery(jobs=jobs, provider=provider, costs=costs, finish=self._fail)
+        self._queue = FairQueue()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._cancelling: set[str] = set()
+        self._positions: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Recover unfinished jobs, then start queued ones until cancelled.
+
+        On cancellation (shutdown) running jobs are cancelled too and stay persisted in
+        their current state, to be resumed by the next ``recover``.
+        """
+        await self.recover()
+        try:
+            while True:
+                await self._dispatch()
+                await self._wake.wait()
+                self._wake.clear()
+        finally:
+            tasks = list(self._running.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run_until_idle(self) -> None:
+        """Run until nothing is queued or running (tests and the console)."""
+        task = asyncio.create_task(self.run())
+        try:
+            await self.wait_idle()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def wait_idle(self) -> None:
+        """Wait until no job is queued or running."""
+        await self._idle.wait()
+
+    async def recover(self) -> None:
+        """Drive every unfinished job found in the database towards an end."""
+        for job in await self._jobs.unfinished():
+            if job.id in self._running or job.id in self._queue:
+                continue
+            if job.user.platform not in self._notifiers:
+                logger.warning("job {} waits for the {} front end", job.id, job.user.platform)
+            elif job.state is JobState.QUEUED:
+                self.enqueue(job)
+            elif job.state is JobState.SUBMITTING:
+                await self._fail(job, texts.FAIL_INTERRUPTED)
+            else:
+                self._start(job.id)
+        self._update_idle()
+
+    def enqueue(self, job: Job) -> None:
+        """Queue a freshly created job; it starts when a slot is free and its turn comes."""
+        self._queue.push(job.user.key, job.id)
+        self._idle.clear()
+        self._wake.set()
+
+    def position(self, job_id: str) -> int | None:
+        """1-based place in our own waiting line, or None when not waiting."""
+        order = self._queue.order()
+        return order.index(job_id) + 1 if job_id in order else None
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while len(self._running) < self._slots and (job_id := self._queue.pop()) is not None:
+            self._positions.pop(job_id, None)
+            self._start(job_id)
+        await self._report_positions()
+        self._update_idle()
+
+    def _start(self, job_id: str) -> None:
+        task = asyncio.create_task(self._process(job_id), name=f"job-{job_id}")
+        self._running[job_id] = task
+        task.add_done_callback(lambda _: self._finished(job_id))
+
+    def _finished(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        self._cancelling.discard(job_id)
+        self._wake.set()
+        self._update_idle()
+
+    def _update_idle(self) -> None:
+        if not self._running and not len(self._queue):
+            self._idle.set()
+        else:
+            self._idle.clear()
+
+    async def _report_positions(self) -> None:
+        for place, job_id in enumerate(self._queue.order(POSITION_UPDATES), start=1):
+            if self._positions.get(job_id) != place:
+                self._positions[job_id] = place
+                job = await self._jobs.get(job_id)
+                if job is not None:
+                    await self._progress(job, Stage.QUEUED, place)
+
+    # -- cancel ----------------------------------------------------------------------------
+
+    async def cancel(self, job: Job) -> Job | None:
+        """Cancel a job that has not reached fal's result yet; None when it is too late."""
+        if self._queue.remove(job.id) or job.id not in self._running:
+            return await self._jobs.finish(job.id, JobState.CANCELLED, texts.FAIL_CANCELLED)
+        current = await self._jobs.get(job.id)
+        if current is None or current.state not in (JobState.SUBMITTING, JobState.SUBMITTED):
+            return None
+        self._cancelling.add(job.id)
+        task = self._running[job.id]
+        task.cancel()
+        await asyncio.wait([task])
+        return await self._jobs.get(job.id)
+
+    # -- one job ---------------------------------------------------------------------------
+
+    async def _process(self, job_id: str) -> None:
+        job = await self._jobs.get(job_id)
+        if job is None or job.state.terminal:
+            return
+        with logger.contextualize(job_id=job.id, user=job.user.key):
+            try:
+                await self._advance(job)
+            except asyncio.CancelledError:
+                if job_id not in self._cancelling:
+                    raise  # shutdown: the job stays persisted and resumes on restart
+                await self._cancelled(job_id)
+            except Exception:
+                logger.exception("job failed unexpectedly")
+                await self._fail(job, texts.FAIL_INTERNAL)
+
+    async def _advance(self, job: Job) -> None:
+        if job.state is JobState.QUEUED:
+            submitted = await self._submit(job)
+            if submitted is None:
+                return
+            job = submitted
+        if job.state is JobState.SUBMITTED:
+            completed = await self._follow(job)
+            if completed is None:
+                return
+            job = completed
+        if job.state is JobState.COMPLETED:
+            await self._delivery.deliver(job, self._notifier(job))
+
+    async def _submit(self, job: Job) -> Job | None:
+        started = await self._jobs.mark_submitting(job.id)
+        if started is None:
+            return None
+        await self._progress(started, Stage.GENERATING, None)
+        try:
+            submission = await self._provider.submit(job.request)
+        except ProviderError as error:
+            await self._fail(started, failure_text(error, self._deadline))
+            return None
+        logger.info("submitted to {} as {}", submission.endpoint, submission.request_id)
+        return await self._jobs.mark_submitted(job.id, submission)
+
+    async def _follow(self, job: Job) -> Job | None:
+        assert job.endpoint is not None and job.request_id is not None
+        submission = Submission(endpoint=job.endpoint, request_id=job.request_id)
+
+        async def on_update(progress: Progress) -> None:
+            await self._progress(job, progress.stage, progress.queue_position)
+
+        with logger.contextualize(request_id=submission.request_id):
+            try:
+                async with asyncio.timeout(self._deadline):
+                    result = await self._provider.wait(submission, on_update)
+            except TimeoutError:
+                await self._cancel_at_fal(submission)
+                await self._fail(job, failure_text(TimedOut(), self._deadline))
+                return None
+            except ProviderError as error:
+                await self._fail(job, failure_text(error, self._deadline))
+                return None
+        return await self._jobs.mark_completed(job.id, result)
+
+    async def _cancelled(self, job_id: str) -> None:
+        job = await self._jobs.get(job_id)
+        if job is None:
+            return
+        if job.endpoint and job.request_id:
+            await self._cancel_at_fal(Submission(job.endpoint, job.request_id))
+        await self._jobs.finish(job_id, JobState.CANCELLED, texts.FAIL_CANCELLED)
+
+    async def _cancel_at_fal(self, submission: Submission) -> None:
+        try:
+            await asyncio.shield(self._provider.cancel(submission))
+        except Exception:
+            logger.exception("cancel at fal failed for {}", submission.request_id)
+
+    # -- telling the user ------------------------------------------------------------------
+
+    def _notifier(self, job: Job) -> Notifier:
+        return self._notifiers[job.user.platform]
+
+    async def _progress(self, job: Job, stage: Stage, position: int | None) -> None:
+        try:
+            await self._notifier(job).progress(job, stage, position)
+        except Exception:
+            logger.exception("progress update failed")
+
+    async def _fail(self, job: Job, reason: str, *, notify: bool = True) -> None:
+        ended = await self._jobs.finish(job.id, JobState.FAILED, reason)
+        if ended is None or not notify:
+            return
+        message = texts.FAILED_PREFIX.format(job_id=job.id, reason=reason, cost=job.cost)
+        try:
+            await self._notifier(job).failed(ended, message)
+        except Exception:
+            logger.exception("could not tell the user that job {} failed", job.id)
+
+
+def failure_text(error: ProviderError, deadline: float) -> str:
+    """The user's words for a provider error."""
+    from providers.base import Cancelled, Flagged, Rejected, Unavailable
+
+    if isinstance(error, Rejected):
+        return texts.FAIL_REJECTED.format(detail=error.detail.rstrip(".") or "invalid input")
+    if isinstance(error, Unavailable):
+        return texts.FAIL_UNAVAILABLE
+    if isinstance(error, Flagged):
+        return texts.FAIL_FLAGGED
+    if isinstance(error, TimedOut):
+        return texts.FAIL_TIMED_OUT.format(seconds=round(deadline))
+    if isinstance(error, Cancelled):
+        return texts.FAIL_CANCELLED
+    return texts.FAIL_NO_RESULT
