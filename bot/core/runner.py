@@ -20,10 +20,24 @@ from bot.core.delivery import Delivery
 from bot.core.models import Job, JobState, Platform
 from bot.core.ports import Notifier
 from bot.core.queue import FairQueue
-from providers.base import Progress, Provider, ProviderError, Stage, Submission, TimedOut
+from providers.base import (
+    Cancelled,
+    Flagged,
+    ImageResult,
+    OnUpdate,
+    Progress,
+    Provider,
+    ProviderError,
+    Rejected,
+    Stage,
+    Submission,
+    TimedOut,
+    Unavailable,
+)
 from storage.jobs import JobStore
 
 POSITION_UPDATES = 10  # queued jobs whose position is kept up to date after every start
+STATUS_RETRY_SECONDS = 2.0
 
 
 class JobRunner:
@@ -153,7 +167,8 @@ class JobRunner:
         if self._queue.remove(job.id) or job.id not in self._running:
             return await self._jobs.finish(job.id, JobState.CANCELLED, texts.FAIL_CANCELLED)
         current = await self._jobs.get(job.id)
-        if current is None or current.state not in (JobState.SUBMITTING, JobState.SUBMITTED):
+        cancellable = (JobState.QUEUED, JobState.SUBMITTING, JobState.SUBMITTED)
+        if current is None or current.state not in cancellable:
             return None
         self._cancelling.add(job.id)
         task = self._running[job.id]
@@ -215,7 +230,7 @@ class JobRunner:
         with logger.contextualize(request_id=submission.request_id):
             try:
                 async with asyncio.timeout(self._deadline):
-                    result = await self._provider.wait(submission, on_update)
+                    result = await self._wait(submission, on_update)
             except TimeoutError:
                 await self._cancel_at_fal(submission)
                 await self._fail(job, failure_text(TimedOut(), self._deadline))
@@ -224,6 +239,16 @@ class JobRunner:
                 await self._fail(job, failure_text(error, self._deadline))
                 return None
         return await self._jobs.mark_completed(job.id, result)
+
+    async def _wait(self, submission: Submission, on_update: OnUpdate) -> ImageResult:
+        """fal owns the request now: when its status cannot be read, read it again later
+        (until the deadline) rather than give up on a job that may well finish."""
+        while True:
+            try:
+                return await self._provider.wait(submission, on_update)
+            except Unavailable:
+                logger.warning("status of {} unavailable; retrying", submission.request_id)
+                await asyncio.sleep(STATUS_RETRY_SECONDS)
 
     async def _cancelled(self, job_id: str) -> None:
         job = await self._jobs.get(job_id)
@@ -263,8 +288,6 @@ class JobRunner:
 
 def failure_text(error: ProviderError, deadline: float) -> str:
     """The user's words for a provider error."""
-    from providers.base import Cancelled, Flagged, Rejected, Unavailable
-
     if isinstance(error, Rejected):
         return texts.FAIL_REJECTED.format(detail=error.detail.rstrip(".") or "invalid input")
     if isinstance(error, Unavailable):

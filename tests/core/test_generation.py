@@ -171,3 +171,16 @@ async def test_delivery_refused_by_the_chat_releases_credits(tmp_path: Path, fal
         await core.idle()
         assert texts.FAIL_DELIVERY in core.notifier.of(reply.job.id, "failed")[0]
         assert await balance(core) == (10, 0)
+
+
+@pytest.mark.parametrize("fault", ["status_500", "sse_error", "sse_drop", "image_flaky"])
+async def test_passing_faults_after_submit_still_deliver_once(
+    tmp_path: Path, fal: FakeFal, fault: str
+) -> None:
+    async with core_stack(tmp_path, fal) as core:
+        reply = await core.say(f"/imagine a fox fault:{fault}")
+        await core.idle()
+        job = await core.jobs.get(reply.job.id)
+        assert job is not None and job.state is JobState.DELIVERED
+        assert len(fal.submissions) == 1 and len(core.notifier.of(job.id, "delivered")) == 1
+        assert await balance(core) == (8, 0)
