@@ -141,6 +141,8 @@ async def build_app(
                 per_user_in_flight=limits.per_user_in_flight,
                 input_image_bytes=limits.input_image_bytes,
                 input_image_pixels=limits.input_image_pixels,
+                daily_spend_cap=limits.daily_spend_cap,
+                requests_per_minute=limits.requests_per_minute,
             ),
         )
         router = CommandRouter(

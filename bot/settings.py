@@ -140,6 +140,8 @@ class LimitsSettings(Section):
     input_image_bytes: int = Field(default=10_000_000, ge=1000)
     input_image_pixels: int = Field(default=40_000_000, ge=10_000)
     job_deadline: float = Field(default=300.0, gt=0)
+    requests_per_minute: int | None = Field(default=10, ge=1)
+    daily_spend_cap: int | None = Field(default=None, ge=1)
 
 
 class ConsoleSettings(Section):

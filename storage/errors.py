@@ -11,6 +11,7 @@ Error tree::
     ├── InsufficientCredits       available < needed (balance, needed)
     ├── UserBanned                the user is banned; nothing was held or created
     ├── TooManyJobs               the user already has ``limit`` jobs in flight
+    ├── SpendCapReached           the job would take the user past their daily spend cap
     ├── NotFound                  no such job (or user, where a caller asked for one)
     └── NotRefundable             the job cannot be refunded (state, reason)
 """
@@ -45,6 +46,15 @@ class TooManyJobs(StorageError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"already {limit} jobs in flight")
         self.limit = limit
+
+
+class SpendCapReached(StorageError):
+    """Credits spent or held in the last 24 hours plus this job would exceed ``cap``."""
+
+    def __init__(self, cap: int, spent: int) -> None:
+        super().__init__(f"daily cap {cap}, {spent} already spent")
+        self.cap = cap
+        self.spent = spent
 
 
 class NotFound(StorageError):

@@ -36,6 +36,7 @@ from storage.errors import (
     NotFound,
     NotRefundable,
     RefundBlock,
+    SpendCapReached,
     StorageError,
     TooManyJobs,
     UserBanned,
@@ -69,6 +70,12 @@ UPDATE jobs SET state = ?, error = ?, charged = ?, finished_at = ?, updated_at =
 WHERE id = ? AND state = ?"""
 
 _ROW = "SELECT user_id, cost, state, charged FROM jobs WHERE id = ?"
+DAY = 86_400.0
+# Spent: what delivered jobs charged; held: the full cost of jobs still in flight.
+_SPENT_SINCE = f"""
+SELECT COALESCE(SUM(CASE WHEN j.state = 'delivered' THEN j.charged
+                         WHEN {OPEN} THEN j.cost ELSE 0 END), 0)
+FROM jobs j WHERE j.user_id = ? AND j.created_at >= ?"""
 _FAILURES = frozenset({JobState.FAILED, JobState.CANCELLED})
 
 
@@ -90,10 +97,12 @@ class JobStore(JobReads):
         max_in_flight: int,
         event_key: str | None = None,
         parent_id: str | None = None,
+        daily_cap: int | None = None,
     ) -> tuple[Job, bool]:
         """Insert a queued job and hold ``cost``; ``(job, False)`` for a replayed event/id.
 
-        Raises UserBanned, TooManyJobs or InsufficientCredits; nothing is held then.
+        Raises UserBanned, TooManyJobs, SpendCapReached or InsufficientCredits; nothing is
+        held then. ``daily_cap`` bounds what a user spends or holds in any 24 hours.
         """
         if cost < 0:
             raise ValueError(f"cost must be >= 0, got {cost}")
@@ -105,6 +114,8 @@ class JobStore(JobReads):
                 return existing, False
             await _admit(conn, user_id, max_in_flight)
             now = time.time()
+            if daily_cap is not None:
+                await _within_cap(conn, user_id, cost, daily_cap, since=now - DAY)
             image = request.image
             row = {
                 "id": job_id,
@@ -248,6 +259,15 @@ async def _admit(conn: aiosqlite.Connection, user_id: int, max_in_flight: int) -
     )
     if in_flight >= max_in_flight:
         raise TooManyJobs(max_in_flight)
+
+
+async def _within_cap(
+    conn: aiosqlite.Connection, user_id: int, cost: int, cap: int, *, since: float
+) -> None:
+    """Refuse a job that would take the user's last 24 hours of spending past ``cap``."""
+    spent = await scalar_int(conn, _SPENT_SINCE, (user_id, since))
+    if spent + cost > cap:
+        raise SpendCapReached(cap, spent)
 
 
 async def _settle(

@@ -135,6 +135,8 @@ async def core_stack(
     per_user: int = 2,
     initial: int = 10,
     start: bool = True,
+    per_minute: int | None = None,
+    daily_cap: int | None = None,
     **fal_options: Any,
 ) -> AsyncIterator[Core]:
     """Build the core on ``tmp_path/bot.db`` against ``fal``; the runner runs unless ``start``
@@ -170,6 +172,8 @@ async def core_stack(
                 per_user_in_flight=per_user,
                 input_image_bytes=2_000_000,
                 input_image_pixels=4_000_000,
+                requests_per_minute=per_minute,
+                daily_spend_cap=daily_cap,
             ),
         )
         router = CommandRouter(

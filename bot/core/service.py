@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 
 from bot.core import texts
 from bot.core.errors import UserError
+from bot.core.limits import RateLimiter
 from bot.core.models import ChatRef, Job, JobState, UserRef
 from bot.core.prompts import PromptBuilder
 from bot.core.runner import JobRunner
 from providers.base import ImageRequest, InputImage, JobKind, Provider
 from providers.images import ImageProblem, ImageRejected, prepare_input_image
-from storage.errors import InsufficientCredits, TooManyJobs, UserBanned
+from storage.errors import InsufficientCredits, SpendCapReached, TooManyJobs, UserBanned
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 
@@ -30,6 +31,8 @@ class ServiceLimits:
     per_user_in_flight: int
     input_image_bytes: int
     input_image_pixels: int
+    daily_spend_cap: int | None = None
+    requests_per_minute: int | None = None
 
 
 def new_job_id() -> str:
@@ -60,6 +63,8 @@ class GenerationService:
         self.costs = costs
         self._limits = limits
         self._new_id = new_id
+        per_minute = limits.requests_per_minute
+        self._rate = RateLimiter(per_minute=per_minute) if per_minute else None
 
     def cost_of(self, request: ImageRequest) -> int:
         """Credits held for a request: the primary model's price per image."""
@@ -87,6 +92,7 @@ class GenerationService:
         """
         if event_key and (seen := await self._jobs.by_event(event_key)):
             return seen, False
+        await self._admit(user)
         kind = JobKind.IMAGE if image is not None else JobKind.TEXT
         request = with_safety(self.prompts.build(text, kind=kind), safety)
         if image is not None:
@@ -106,6 +112,7 @@ class GenerationService:
         """The same request again with a new seed (an admin may re-roll anyone's job)."""
         if event_key and (seen := await self._jobs.by_event(event_key)):
             return seen, False
+        await self._admit(user)
         parent = await self.owned_job(user, job_id, admin=admin)
         request = with_safety(replace(parent.request, seed=None), safety)
         return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
@@ -124,6 +131,7 @@ class GenerationService:
         """Image-to-image of one result image of a delivered job."""
         if event_key and (seen := await self._jobs.by_event(event_key)):
             return seen, False
+        await self._admit(user)
         parent = await self.owned_job(user, job_id, admin=admin)
         if parent.result is None or parent.state is not JobState.DELIVERED:
             raise UserError(texts.NOT_FINISHED.format(job_id=job_id))
@@ -177,6 +185,11 @@ class GenerationService:
         except ImageRejected as error:
             raise UserError(image_problem_text(error, self._limits)) from None
 
+    async def _admit(self, user: UserRef) -> None:
+        """The cheap refusals that need no parsing: the per-user request rate."""
+        if self._rate is not None:
+            await self._rate.check(user)
+
     async def _job_to_cancel(self, user: UserRef, job_id: str | None, *, admin: bool) -> Job:
         if job_id:
             return await self.owned_job(user, job_id, admin=admin)
@@ -206,6 +219,7 @@ class GenerationService:
                 max_in_flight=self._limits.per_user_in_flight,
                 event_key=event_key,
                 parent_id=parent,
+                daily_cap=self._limits.daily_spend_cap,
             )
         except InsufficientCredits as error:
             available = error.balance.available
@@ -215,6 +229,8 @@ class GenerationService:
             raise UserError(texts.BANNED) from None
         except TooManyJobs as error:
             raise UserError(texts.TOO_MANY_JOBS.format(limit=error.limit)) from None
+        except SpendCapReached as error:
+            raise UserError(texts.SPEND_CAP.format(cap=error.cap, spent=error.spent)) from None
         if created:
             self._runner.enqueue(job)
         return job, created

@@ -42,6 +42,9 @@ TOO_MANY_JOBS = (
     "You already have {limit} images in progress. Wait for one to finish or /cancel it."
 )
 RATE_LIMITED = "Slow down a little — try again in a few seconds."
+SPEND_CAP = (
+    "You have used {spent} of your {cap} credits for the last 24 hours. Please try again later."
+)
 
 # Job life
 QUEUED = "⏳ Queued{position} — {prompt}"

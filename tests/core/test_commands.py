@@ -192,3 +192,18 @@ async def test_refund_of_a_delivered_job_once(tmp_path: Path, fal: FakeFal) -> N
         stats = (await core.say("/stats", who="root", admin=True)).text
         assert "1 jobs, 1 delivered, 0 failed" in stats and "100%" in stats
         assert (await core.jobs.get(job.id)).state is JobState.DELIVERED  # type: ignore[union-attr]
+
+
+async def test_rate_limit_and_daily_spend_cap_refuse_without_charging(
+    tmp_path: Path, fal: FakeFal
+) -> None:
+    async with core_stack(tmp_path, fal, per_minute=3, daily_cap=4, per_user=5) as core:
+        await core.say("/balance")
+        first, second = await core.say("/imagine one"), await core.say("/imagine two")
+        assert first.ok and second.ok
+        capped = await core.say("/imagine three")
+        assert capped.text == texts.SPEND_CAP.format(cap=4, spent=4)
+        assert (await core.say("/imagine four")).text == texts.RATE_LIMITED
+        await core.idle()
+        assert await available(core) == 10 - 4
+        assert (await core.say("/imagine five", who="bob")).ok  # others are not affected
