@@ -121,6 +121,11 @@ class JobRunner:
         self._idle.clear()
         self._wake.set()
 
+    @property
+    def waiting(self) -> int:
+        """Jobs in our own waiting line."""
+        return len(self._queue)
+
     def position(self, job_id: str) -> int | None:
         """1-based place in our own waiting line, or None when not waiting."""
         order = self._queue.order()
