@@ -26,6 +26,7 @@ from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService, ServiceLimits
 from bot.settings import Settings
+from bot.telegram_adapter import TelegramFrontEnd, TelegramOptions
 from providers.base import LoraWeight
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
 from storage.db import open_database
@@ -103,9 +104,26 @@ def admin_ids(settings: Settings, console_admin: bool, console_user: str) -> Adm
     })
 
 
+def telegram_front_end(settings: Settings) -> FrontEnd:
+    """The Telegram front end, built from ``[telegram]`` (its token is set)."""
+    tg = settings.telegram
+    assert tg.token is not None
+    return TelegramFrontEnd(options=TelegramOptions(
+        token=tg.token.get_secret_value(), base_url=tg.base_url, base_file_url=tg.base_file_url,
+        concurrent_updates=tg.concurrent_updates, media_write_timeout=tg.media_write_timeout,
+        read_timeout=tg.read_timeout, poll_timeout=tg.poll_timeout,
+        flood_retries=tg.flood_retries, private_interval=tg.progress_interval_private,
+        group_interval=tg.progress_interval_group,
+        input_image_bytes=settings.limits.input_image_bytes,
+    ))
+
+
 def chat_front_ends(settings: Settings) -> list[FrontEnd]:
-    """Every chat front end whose token is configured (the Telegram and Discord ones follow)."""
-    return []
+    """Every chat front end whose token is configured."""
+    front_ends = []
+    if settings.telegram.token is not None:
+        front_ends.append(telegram_front_end(settings))
+    return front_ends
 
 
 @asynccontextmanager

@@ -1,0 +1,162 @@
+"""One status message per job, edited as the job moves, throttled, never with unchanged text.
+
+``show`` only records the wanted text and returns at once, so a slow or flood-limited Bot
+API never holds up the job runner; a small editor task per job applies the latest text no
+sooner than ``interval`` after the previous edit (about 1 s in private chats, 3 s in groups,
+Telegram's per-chat limits) or after a RetryAfter has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loguru import logger
+from telegram.error import RetryAfter, TelegramError, TimedOut
+
+from bot.core.models import Job
+from bot.telegram_adapter.refs import Where, where
+from bot.telegram_adapter.sender import Link, Sender, message_missing, not_modified, reply_to
+from bot.telegram_adapter.sender import retry_seconds as retry_wait
+
+CLOSED_MEMORY = 1000  # finished job ids remembered, so a late progress call is ignored
+
+
+@dataclass(eq=False)
+class Status:
+    """A job's status message and what it should show."""
+
+    where: Where
+    interval: float
+    message_id: int | None
+    shown: str | None = None
+    wanted: str | None = None
+    next_at: float = 0.0
+    editor: asyncio.Task[None] | None = None
+    done: bool = False
+
+
+class StatusBoard:
+    """The status messages of jobs in flight."""
+
+    def __init__(
+        self,
+        *,
+        link: Link,
+        private_interval: float,
+        group_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._link = link
+        self._intervals = (private_interval, group_interval)
+        self._clock = clock
+        self._statuses: dict[str, Status] = {}
+        self._closed: OrderedDict[str, None] = OrderedDict()
+
+    def showing(self, job_id: str) -> bool:
+        status = self._statuses.get(job_id)
+        return status is not None and status.wanted is not None
+
+    def show(self, job: Job, text: str) -> None:
+        """Ask for ``text`` on the job's status message (applied in the background)."""
+        if job.id in self._closed:
+            return
+        status = self._statuses.get(job.id) or self._open(job)
+        status.wanted = text
+        if status.editor is None or status.editor.done():
+            status.editor = asyncio.create_task(self._edit_loop(status), name=f"status-{job.id}")
+
+    async def drain(self) -> None:
+        """Wait until every wanted text is shown (or given up on)."""
+        editors = [s.editor for s in self._statuses.values() if s.editor is not None]
+        await asyncio.gather(*editors, return_exceptions=True)
+
+    async def close(self, job: Job) -> Status:
+        """Stop editing the job's status message and hand it over (to delete or replace)."""
+        status = self._statuses.pop(job.id, None) or self._new(job)
+        status.done = True
+        self._closed[job.id] = None
+        while len(self._closed) > CLOSED_MEMORY:
+            self._closed.popitem(last=False)
+        if status.editor is not None and status.editor is not asyncio.current_task():
+            status.editor.cancel()
+            await asyncio.gather(status.editor, return_exceptions=True)
+        return status
+
+    async def replace(self, status: Status, text: str) -> bool:
+        """Turn a closed status message into ``text``; False when there is none to edit."""
+        if status.message_id is None:
+            return False
+        sender = await self._link.sender()
+        try:
+            await sender.bot.edit_message_text(
+                text, chat_id=sender.chat(status.where.chat_id), message_id=status.message_id
+            )
+        except TelegramError as error:
+            if not_modified(error):
+                return True
+            logger.info("status message of a finished job not edited: {}", error)
+            return False
+        return True
+
+    async def delete(self, status: Status) -> None:
+        if status.message_id is None:
+            return
+        sender = await self._link.sender()
+        try:
+            await sender.bot.delete_message(sender.chat(status.where.chat_id), status.message_id)
+        except TelegramError as error:
+            logger.info("status message not deleted: {}", error)
+
+    def _new(self, job: Job) -> Status:
+        place = where(job.chat)
+        interval = self._intervals[1] if place.group else self._intervals[0]
+        return Status(place, interval, place.status_id)
+
+    def _open(self, job: Job) -> Status:
+        status = self._statuses[job.id] = self._new(job)
+        return status
+
+    async def _edit_loop(self, status: Status) -> None:
+        sender = await self._link.sender()
+        while not status.done and status.wanted not in (None, status.shown):
+            delay = status.next_at - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            pause = await self._apply(sender, status, status.wanted or "")
+            status.next_at = self._clock() + pause
+
+    async def _apply(self, sender: Sender, status: Status, text: str) -> float:
+        """One edit (or the first send); returns how long to wait before the next one."""
+        try:
+            await self._write(sender, status, text)
+        except RetryAfter as error:
+            return retry_wait(error)
+        except TimedOut:
+            status.shown = text  # it may well have been applied; the next change edits again
+        except TelegramError as error:
+            if not_modified(error):
+                status.shown = text
+            else:
+                status.done = True  # blocked, migrated or the message was deleted: stop
+                level = "INFO" if message_missing(error) else "WARNING"
+                logger.log(level, "status message stopped: {}", error)
+        return status.interval
+
+    async def _write(self, sender: Sender, status: Status, text: str) -> None:
+        chat = sender.chat(status.where.chat_id)
+        if status.message_id is None:
+            sent = await sender.to(
+                status.where.chat_id,
+                lambda c: sender.bot.send_message(
+                    c, text, reply_parameters=reply_to(status.where.reply_to)
+                ),
+            )
+            status.message_id = sent.message_id
+        else:
+            await sender.bot.edit_message_text(text, chat_id=chat, message_id=status.message_id)
+        status.shown = text
