@@ -25,6 +25,7 @@ from bot.core.prompts import PromptBuilder, PromptDefaults
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService, ServiceLimits
+from bot.discord_adapter import DiscordFrontEnd, DiscordOptions
 from bot.settings import Settings
 from bot.telegram_adapter import TelegramFrontEnd, TelegramOptions
 from providers.base import LoraWeight
@@ -118,11 +119,26 @@ def telegram_front_end(settings: Settings) -> FrontEnd:
     ))
 
 
+def discord_front_end(settings: Settings) -> FrontEnd:
+    """The Discord front end, built from ``[discord]`` (its token is set)."""
+    d = settings.discord
+    assert d.token is not None
+    options = DiscordOptions(
+        guild_ids=tuple(d.guild_ids), command_hash_file=d.command_hash_file,
+        unfiltered_nsfw_channels=d.unfiltered_nsfw_channels,
+        progress_interval=d.progress_interval,
+        input_image_bytes=settings.limits.input_image_bytes,
+    )
+    return DiscordFrontEnd(token=d.token.get_secret_value(), options=options)
+
+
 def chat_front_ends(settings: Settings) -> list[FrontEnd]:
     """Every chat front end whose token is configured."""
     front_ends = []
     if settings.telegram.token is not None:
         front_ends.append(telegram_front_end(settings))
+    if settings.discord.token is not None:
+        front_ends.append(discord_front_end(settings))
     return front_ends
 
 
