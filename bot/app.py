@@ -7,11 +7,12 @@ before the service (it queues into it), the commands before the front ends (they
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import fal_client
 import httpx
@@ -34,6 +35,16 @@ from storage.db import open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 
+READY_TIMEOUT = 30.0  # seconds the runner waits for the chat front ends before starting
+
+
+class Startable(Protocol):
+    """What App runs: a front end, chat or console."""
+
+    async def run(self) -> None: ...
+
+    async def wait_ready(self) -> None: ...
+
 
 @dataclass
 class App:
@@ -42,24 +53,23 @@ class App:
     runner: JobRunner
     router: CommandRouter
     service: GenerationService
-    front_ends: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    ledger: Ledger
+    jobs: JobStore
+    front_ends: list[Startable] = field(default_factory=list)
     ends_with_front_end: bool = False
 
     async def run(self) -> None:
-        runner = asyncio.create_task(self.runner.run(), name="runner")
-        try:
-            async with asyncio.TaskGroup() as group:
-                for front_end in self.front_ends:
-                    group.create_task(front_end())
-                if not self.ends_with_front_end:
-                    group.create_task(_wait(runner))
-        finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
-
-
-async def _wait(task: asyncio.Task[None]) -> None:
-    await task
+        """Front ends first; the runner (which delivers recovered jobs) once they are ready,
+        or after ``READY_TIMEOUT`` at the latest so one slow platform cannot stall all."""
+        async with asyncio.TaskGroup() as group:
+            started = [group.create_task(front.run()) for front in self.front_ends]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await asyncio.gather(*(front.wait_ready() for front in self.front_ends))
+            runner = group.create_task(self.runner.run(), name="runner")
+            if self.ends_with_front_end:
+                await asyncio.gather(*started)
+                runner.cancel()
 
 
 @asynccontextmanager
@@ -183,16 +193,16 @@ async def build_app(
             user=UserCommands(service=service, ledger=ledger, jobs=jobs),
             admin=AdminCommands(ledger=ledger, jobs=jobs),
         )
-        app = App(runner=runner, router=router, service=service)
+        app = App(runner=runner, router=router, service=service, ledger=ledger, jobs=jobs)
         admins = admin_ids(settings, as_admin, settings.console.user_id)
         for chat in chats:
             chat.attach(router=router, service=service, admins=admins)
-            app.front_ends.append(chat.run)
+            app.front_ends.append(chat)
         if console:
             user = UserRef(Platform.CONSOLE, settings.console.user_id)
             front = ConsoleFrontEnd(
                 router=router, runner=runner, caller=Caller(user, is_admin=user in admins)
             )
-            app.front_ends.append(front.run)
+            app.front_ends.append(front)
             app.ends_with_front_end = True
         yield app

@@ -95,6 +95,9 @@ class ConsoleFrontEnd:
         self._out = out
         self._chat = ChatRef(chat_id="console")
 
+    async def wait_ready(self) -> None:
+        """The terminal is always there."""
+
     async def run(self) -> None:
         print(texts.CONSOLE_READY, file=self._out, flush=True)
         started = 0

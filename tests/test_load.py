@@ -16,7 +16,6 @@ import pytest
 
 from bot.core import texts
 from bot.core.models import JobState
-from providers.base import Stage
 from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
 from tests.harness import Core, core_stack
 
@@ -82,10 +81,9 @@ async def test_hundred_users_thousand_jobs(tmp_path: Path, monkeypatch: pytest.M
         assert rss_mb() - before < 150
 
 
-def generating(core: Core) -> list[str]:
-    """Job ids in the order they started generating."""
-    events = core.notifier.events
-    return [e[1] for e in events if e[0] == "progress" and e[2][0] is Stage.GENERATING]
+def submitted_prompts(fal: FakeFal) -> list[str]:
+    """Prompts in the order fal received them."""
+    return [s.payload["prompt"] for s in fal.submissions]
 
 
 async def test_a_light_user_is_not_starved_by_a_heavy_one(
@@ -101,10 +99,9 @@ async def test_a_light_user_is_not_starved_by_a_heavy_one(
         light = (await core.say("/imagine light one", who="light")).job
         place = core.runner.position(light.id)
         waiting = core.runner.waiting
-        started_before_light = len(generating(core))
+        started_before_light = len(fal.submissions)
         await core.idle(timeout=60)
-        starts = generating(core)
-        heavy_ahead = starts.index(light.id) - started_before_light
+        heavy_ahead = submitted_prompts(fal).index("light one") - started_before_light
         print(f"\nlight job: place {place} in a line of {waiting}; "
               f"{heavy_ahead} heavy jobs started between its arrival and its start")
         assert place is not None and place <= 2  # behind at most one job of the heavy user

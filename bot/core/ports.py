@@ -51,7 +51,8 @@ class FrontEnd(Protocol):
     Built in two steps because of a cycle: the runner needs the notifier before the command
     layer exists, and the front end needs the command layer. ``notifier`` is usable right
     after construction; ``attach`` hands over the commands; ``run`` lasts until cancelled
-    and shuts down cleanly.
+    and shuts down cleanly; ``wait_ready`` returns once it can deliver, so that jobs
+    recovered at start are not delivered into a front end that is not connected yet.
     """
 
     @property
@@ -65,3 +66,7 @@ class FrontEnd(Protocol):
     ) -> None: ...
 
     async def run(self) -> None: ...
+
+    async def wait_ready(self) -> None:
+        """Return once the front end can deliver (logged in, polling)."""
+        ...

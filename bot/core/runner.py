@@ -216,7 +216,8 @@ class JobRunner:
         started = await self._jobs.mark_submitting(job.id)
         if started is None:
             return None
-        await self._progress(started, Stage.GENERATING, None)
+        # No stage is reported here: fal's own status (queued at fal, then generating)
+        # follows within moments, and "generating" before "queued" would read backwards.
         try:
             submission = await self._provider.submit(job.request)
         except ProviderError as error:

@@ -8,6 +8,7 @@ login, before any event is received.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -68,6 +69,7 @@ class ImageBot(commands.Bot):
             help_command=None,
         )
         self.options = options
+        self.set_up = asyncio.Event()
         self.notifier = DiscordNotifier(
             client=self, interval=options.progress_interval,
             token_lifetime=options.token_lifetime,
@@ -87,6 +89,7 @@ class ImageBot(commands.Bot):
             self.tree.add_command(command)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await sync_if_changed(self.tree, self.options.guild_ids, self.options.command_hash_file)
+        self.set_up.set()  # logged in: REST calls (and so deliveries) work from here on
 
     async def close(self) -> None:
         await self.notifier.aclose()
@@ -112,6 +115,9 @@ class DiscordFrontEnd:
         self, *, router: CommandRouter, service: GenerationService, admins: AdminIds
     ) -> None:
         self.bot.attach(Core(router=router, service=service, admins=admins))
+
+    async def wait_ready(self) -> None:
+        await self.bot.set_up.wait()
 
     async def run(self) -> None:
         """Connect and serve until cancelled; leaving closes the connection cleanly."""

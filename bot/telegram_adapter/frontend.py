@@ -122,6 +122,10 @@ class TelegramFrontEnd:
         )
         self.application = build_application(options)
         self._admins: frozenset[str] = frozenset()
+        self._ready = asyncio.Event()
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
 
     @property
     def platform(self) -> Platform:
@@ -157,6 +161,7 @@ class TelegramFrontEnd:
                 allowed_updates=ALLOWED_UPDATES,
             )
             logger.info("telegram bot @{} is polling", app.bot.username)
+            self._ready.set()
             await asyncio.Event().wait()
         finally:
             self._notifier.link.unbind()

@@ -140,18 +140,13 @@ async def running(settings: Settings, fake: FakeDiscord, fal: FakeFal) -> AsyncI
     """The app from bot.app.build_app: the job runner on, the Discord bot logged in against
     the fake (no gateway connection: interactions are injected)."""
     async with build_app(settings) as app:
-        front = next(
-            run.__self__
-            for run in app.front_ends  # type: ignore[attr-defined]
-            if isinstance(getattr(run, "__self__", None), DiscordFrontEnd)
-        )
+        front = next(f for f in app.front_ends if isinstance(f, DiscordFrontEnd))
         task = asyncio.create_task(app.runner.run())
         await front.bot.login(BOT_TOKEN)
         try:
-            # the App keeps no public handle on the repositories; tests read them directly
             yield World(
                 runner=app.runner, router=app.router, service=app.service,
-                ledger=app.service._ledger, jobs=app.service._jobs, front=front,
+                ledger=app.ledger, jobs=app.jobs, front=front,
                 fake=fake, fal=fal,
             )
         finally:

@@ -80,10 +80,7 @@ async def test_run_lasts_until_cancelled_then_closes_cleanly(
     settings_for: Callable[..., Settings], fake: FakeDiscord, fal: FakeFal
 ) -> None:
     async with build_app(settings_for()) as app:
-        (front,) = [
-            run.__self__ for run in app.front_ends  # type: ignore[attr-defined]
-            if isinstance(getattr(run, "__self__", None), DiscordFrontEnd)
-        ]
+        (front,) = [f for f in app.front_ends if isinstance(f, DiscordFrontEnd)]
         task = asyncio.create_task(front.run())
         await fake.wait_for(lambda r: r.path.startswith("/gateway"))  # trying to connect
         assert not task.done()
