@@ -17,7 +17,7 @@ from bot.core.limits import RateLimiter
 from bot.core.models import ChatRef, Job, JobState, UserRef
 from bot.core.prompts import PromptBuilder
 from bot.core.runner import JobRunner
-from providers.base import ImageRequest, InputImage, JobKind, Provider
+from providers.base import GeneratedImage, ImageRequest, InputImage, JobKind, Provider
 from providers.images import ImageProblem, ImageRejected, prepare_input_image
 from storage.errors import InsufficientCredits, SpendCapReached, TooManyJobs, UserBanned
 from storage.jobs import JobStore
@@ -90,9 +90,8 @@ class GenerationService:
         Returns the job and whether it is new (False: this event was seen before).
         ``safety`` is the front end's say on fal's safety checker (None: the default).
         """
-        if event_key and (seen := await self._jobs.by_event(event_key)):
+        if seen := await self._seen(user, event_key):
             return seen, False
-        await self._admit(user)
         kind = JobKind.IMAGE if image is not None else JobKind.TEXT
         request = with_safety(self.prompts.build(text, kind=kind), safety)
         if image is not None:
@@ -110,9 +109,8 @@ class GenerationService:
         admin: bool = False,
     ) -> tuple[Job, bool]:
         """The same request again with a new seed (an admin may re-roll anyone's job)."""
-        if event_key and (seen := await self._jobs.by_event(event_key)):
+        if seen := await self._seen(user, event_key):
             return seen, False
-        await self._admit(user)
         parent = await self.owned_job(user, job_id, admin=admin)
         request = with_safety(replace(parent.request, seed=None), safety)
         return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
@@ -129,18 +127,13 @@ class GenerationService:
         admin: bool = False,
     ) -> tuple[Job, bool]:
         """Image-to-image of one result image of a delivered job."""
-        if event_key and (seen := await self._jobs.by_event(event_key)):
+        if seen := await self._seen(user, event_key):
             return seen, False
-        await self._admit(user)
-        parent = await self.owned_job(user, job_id, admin=admin)
-        if parent.result is None or parent.state is not JobState.DELIVERED:
-            raise UserError(texts.NOT_FINISHED.format(job_id=job_id))
-        if not 0 <= index < len(parent.result.images):
-            raise UserError(texts.NO_SUCH_IMAGE.format(job_id=job_id, index=index + 1))
-        data = await self._provider.download(parent.result.images[index])
-        base = parent.request
+        parent, image = await self._result_image(user, job_id, index, admin=admin)
+        data = await self._provider.download(image)
         request = replace(
-            base, kind=JobKind.IMAGE, seed=None, num_images=1, image=self.check_image(data)
+            parent.request, kind=JobKind.IMAGE, seed=None, num_images=1,
+            image=self.check_image(data),
         )
         request = with_safety(request, safety)
         return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
@@ -149,12 +142,19 @@ class GenerationService:
         self, user: UserRef, job_id: str, index: int, *, admin: bool = False
     ) -> bytes:
         """The full-quality file of one result image of a delivered job (a "⬇" button)."""
+        _, image = await self._result_image(user, job_id, index, admin=admin)
+        return await self._provider.download(image)
+
+    async def _result_image(
+        self, user: UserRef, job_id: str, index: int, *, admin: bool
+    ) -> tuple[Job, GeneratedImage]:
+        """Result image ``index`` of the user's delivered job, or a refusal."""
         job = await self.owned_job(user, job_id, admin=admin)
         if job.result is None or job.state is not JobState.DELIVERED:
             raise UserError(texts.NOT_FINISHED.format(job_id=job_id))
         if not 0 <= index < len(job.result.images):
             raise UserError(texts.NO_SUCH_IMAGE.format(job_id=job_id, index=index + 1))
-        return await self._provider.download(job.result.images[index])
+        return job, job.result.images[index]
 
     async def cancel(self, user: UserRef, job_id: str | None, *, admin: bool = False) -> Job:
         """Cancel the given job, or the user's latest unfinished one."""
@@ -185,10 +185,14 @@ class GenerationService:
         except ImageRejected as error:
             raise UserError(image_problem_text(error, self._limits)) from None
 
-    async def _admit(self, user: UserRef) -> None:
-        """The cheap refusals that need no parsing: the per-user request rate."""
+    async def _seen(self, user: UserRef, event_key: str | None) -> Job | None:
+        """The job this platform event already made (a re-delivery), else None once the
+        cheap refusals that need no parsing (the per-user request rate) have passed."""
+        if event_key and (seen := await self._jobs.by_event(event_key)):
+            return seen
         if self._rate is not None:
             await self._rate.check(user)
+        return None
 
     async def _job_to_cancel(self, user: UserRef, job_id: str | None, *, admin: bool) -> Job:
         if job_id:
