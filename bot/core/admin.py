@@ -40,6 +40,10 @@ def parse_amount(value: str, *, low: int = 1, high: int = MAX_AMOUNT) -> int:
     return amount
 
 
+def _reason(given: str, action: str) -> str:
+    return given or texts.DEFAULT_REASON.format(action=action)
+
+
 def event_key(action: str, event: str | None) -> str:
     """Idempotency key of an admin action: the platform event id, else a fresh one."""
     return f"{action}:{event or secrets.token_hex(8)}"
@@ -75,7 +79,7 @@ class AdminCommands:
         target = await self._target(caller, who)
         credits = parse_amount(amount)
         change = await self._ledger.grant(
-            target.user, credits, actor=self._actor(caller), reason=reason or "admin grant",
+            target.user, credits, actor=self._actor(caller), reason=_reason(reason, "grant"),
             key=event_key("grant", event),
         )
         return _changed(change, texts.GRANTED, amount=credits, user=target.label)
@@ -89,7 +93,7 @@ class AdminCommands:
         try:
             change = await self._ledger.revoke(
                 target.user, credits, actor=self._actor(caller),
-                reason=reason or "admin revoke", key=event_key("revoke", event),
+                reason=_reason(reason, "revoke"), key=event_key("revoke", event),
             )
         except InsufficientCredits as error:
             available = error.balance.available
@@ -104,7 +108,7 @@ class AdminCommands:
         target = await self._target(caller, who)
         credits = parse_amount(amount, low=0)
         change = await self._ledger.set_available(
-            target.user, credits, actor=self._actor(caller), reason=reason or "admin set",
+            target.user, credits, actor=self._actor(caller), reason=_reason(reason, "set"),
             key=event_key("set", event),
         )
         return _changed(change, texts.SET_TO, user=target.label)
@@ -139,7 +143,7 @@ class AdminCommands:
             raise UserError(texts.NO_SUCH_JOB.format(job_id=job_id))
         try:
             change = await self._jobs.refund(
-                job.id, actor=self._actor(caller), reason=reason or "admin refund",
+                job.id, actor=self._actor(caller), reason=_reason(reason, "refund"),
                 key=event_key("refund-cmd", event),
             )
         except (NotRefundable, NotFound):

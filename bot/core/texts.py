@@ -65,6 +65,12 @@ FAIL_NO_RESULT = "the image service returned no usable image."
 FAIL_INTERRUPTED = "the bot restarted while sending it to the image service."
 FAIL_DELIVERY = "the image couldn't be delivered here."
 FAIL_INTERNAL = "something went wrong on our side."
+FAIL_DELIVERY_UNSURE = "the bot restarted while posting the image; it may have arrived."
+DELIVERY_UNSURE = (
+    "⚠️ Job {job_id}: the bot restarted while posting your image, so it may or may not have "
+    "arrived. It won't be posted twice, and you aren't charged: your {cost} credits were "
+    "returned."
+)
 CANCELLED_OK = "Job {job_id} cancelled; {cost} credits returned."
 NOTHING_TO_CANCEL = "You have no job in progress."
 CANNOT_CANCEL = "Job {job_id} can't be cancelled now (it is {state})."
@@ -126,6 +132,7 @@ STATS = """\
 Last 24 hours: {total} jobs, {delivered} delivered, {failed} failed, {cancelled} cancelled
 Success rate: {rate} · median time: {median} · credits spent: {spent}"""
 NOT_AVAILABLE = "n/a"
+DEFAULT_REASON = "admin {action}"
 
 # Console front end
 CONSOLE_READY = "imagebot console — type /help, or a prompt. End input (Ctrl-D) to quit."
