@@ -64,3 +64,22 @@ async def test_sigkill_in_every_state_then_restart(tmp_path: Path) -> None:
         "SELECT job_id, COUNT(*) FROM ledger WHERE kind IN ('capture','release') GROUP BY job_id",
     )
     assert len(settles) == 4 and all(count == 1 for _, count in settles)
+
+
+async def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    async with FakeFal(inference_seconds=0.1, queue_steps=1, slow_seconds=2.0) as fal:
+        bot = await start_console(tmp_path, fal)
+        assert bot.stdin is not None
+        fal.fail_next(Fault.SLOW)
+        bot.stdin.write(b"/imagine a slow fox\n")
+        await wait_for_states(db, Counter(submitted=1))
+        bot.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(bot.communicate(), 10)
+        assert bot.returncode == 0, err.decode()
+        assert "Traceback" not in err.decode()
+        assert Counter(job_states(db).values()) == Counter(submitted=1)
+        again = await start_console(tmp_path, fal)
+        out, _ = await asyncio.wait_for(again.communicate(b""), 30)
+    assert Counter(job_states(db).values()) == Counter(delivered=1)
+    assert len(fal.submissions) == 1 and "saved " in out.decode()
