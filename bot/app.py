@@ -2,6 +2,8 @@
 
 Order matters: notifiers exist before the runner (it reports through them), the runner
 before the service (it queues into it), the commands before the front ends (they call them).
+A front end's chat library is imported only when that front end is configured: discord.py
+(with aiohttp) alone takes about half a second to import, a quarter of the start budget.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol
 
 import fal_client
 import httpx
+from loguru import logger
 
 from bot.console_adapter import ConsoleFrontEnd, ConsoleNotifier
 from bot.core.admin import AdminCommands
@@ -26,9 +29,7 @@ from bot.core.prompts import PromptBuilder, PromptDefaults
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService, ServiceLimits
-from bot.discord_adapter import DiscordFrontEnd, DiscordOptions
 from bot.settings import Settings
-from bot.telegram_adapter import TelegramFrontEnd, TelegramOptions
 from providers.base import LoraWeight
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
 from storage.db import open_database
@@ -83,6 +84,17 @@ async def open_fal_client(key: str) -> AsyncIterator[fal_client.AsyncClient]:
             await (await client._client).aclose()
 
 
+# Status streams: one per job followed, as many as the runner runs; few idle ones kept,
+# as httpcore checks each idle connection whenever any request on the pool starts or ends.
+STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=8)
+
+
+def request_limits(options: FalOptions) -> httpx.Limits:
+    """Results and downloads: the provider sends at most ``parallel_requests`` at once."""
+    size = options.parallel_requests
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
 def prompt_builder(settings: Settings) -> PromptBuilder:
     d = settings.fal.defaults
     return PromptBuilder(
@@ -117,6 +129,8 @@ def admin_ids(settings: Settings, console_admin: bool, console_user: str) -> Adm
 
 def telegram_front_end(settings: Settings) -> FrontEnd:
     """The Telegram front end, built from ``[telegram]`` (its token is set)."""
+    from bot.telegram_adapter import TelegramFrontEnd, TelegramOptions
+
     tg = settings.telegram
     assert tg.token is not None
     return TelegramFrontEnd(options=TelegramOptions(
@@ -131,6 +145,8 @@ def telegram_front_end(settings: Settings) -> FrontEnd:
 
 def discord_front_end(settings: Settings) -> FrontEnd:
     """The Discord front end, built from ``[discord]`` (its token is set)."""
+    from bot.discord_adapter import DiscordFrontEnd, DiscordOptions
+
     d = settings.discord
     assert d.token is not None
     options = DiscordOptions(
@@ -161,12 +177,20 @@ async def build_app(
     key = settings.fal.key.get_secret_value()
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(settings.storage.database))
+        # The durability settings are per connection: say what this one runs with.
+        logger.info("database {} opened with {}", settings.storage.database, await db.pragmas())
         ledger = Ledger(db=db, initial_credits=settings.credits.initial)
         jobs = JobStore(db=db, ledger=ledger)
-        http = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+        options = fal_options(settings)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(follow_redirects=False, limits=request_limits(options))
+        )
+        streams = await stack.enter_async_context(
+            httpx.AsyncClient(follow_redirects=False, limits=STREAM_LIMITS)
+        )
         point_fal_client_at(settings.fal.queue_url, settings.fal.rest_url, settings.fal.cdn_url)
         fal = await stack.enter_async_context(open_fal_client(key))
-        provider = FalProvider(fal=fal, http=http, key=key, options=fal_options(settings))
+        provider = FalProvider(fal=fal, http=http, streams=streams, key=key, options=options)
         chats = [] if console else chat_front_ends(settings)
         notifiers: dict[Platform, Notifier] = {f.platform: f.notifier for f in chats}
         if console:

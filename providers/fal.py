@@ -85,6 +85,8 @@ class FalOptions:
     download_timeout: float = 30.0
     max_download_bytes: int = 50_000_000
     upload_images: bool = True
+    parallel_requests: int = 16
+    stream_idle_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         unknown = {self.text_endpoint, *self.fallbacks} - TEXT_MODELS.keys()
@@ -92,6 +94,8 @@ class FalOptions:
             raise ValueError(f"no input schema for endpoint(s): {unknown or self.image_endpoint}")
         if self.poll_interval <= 0 or self.submit_attempts < 1 or self.download_timeout <= 0:
             raise ValueError("poll_interval and download_timeout must be > 0, attempts ≥ 1")
+        if self.parallel_requests < 1 or self.stream_idle_timeout <= 0:
+            raise ValueError("parallel_requests must be ≥ 1, stream_idle_timeout > 0")
 
 
 def point_fal_client_at(queue_url: str, rest_url: str, cdn_url: str) -> None:
@@ -102,7 +106,15 @@ def point_fal_client_at(queue_url: str, rest_url: str, cdn_url: str) -> None:
 
 
 class FalProvider:
-    """Provider over fal.ai's queue API (see the module docstring for the error map)."""
+    """Provider over fal.ai's queue API (see the module docstring for the error map).
+
+    ``http`` carries the short requests (results, image downloads), at most
+    ``parallel_requests`` at once, submits included; ``streams`` (default: ``http``) the
+    status streams, one per job being followed. Both bounds are for httpcore's sake: its
+    pool scans every waiting request against every connection whenever a request starts
+    or ends, so a pool crowded with long-lived streams and a queue of short requests
+    costs CPU with the square of the load; kept apart and bounded, each stays cheap.
+    """
 
     def __init__(
         self,
@@ -111,18 +123,21 @@ class FalProvider:
         http: httpx.AsyncClient,
         key: str,
         options: FalOptions | None = None,
+        streams: httpx.AsyncClient | None = None,
     ) -> None:
         if not key:
             raise ValueError("a fal key is required")
         self._fal = fal
         self._options = options or FalOptions()
         self._auth = {"Authorization": f"Key {key}"}
-        self._http = http
-        self._results = ResultReader(http=http, headers=self._auth)
+        self._streams = streams or http
+        self._slots = asyncio.Semaphore(self._options.parallel_requests)
+        self._results = ResultReader(http=http, headers=self._auth, slots=self._slots)
         self._downloader = Downloader(
             http=http,
             timeout=self._options.download_timeout,
             max_bytes=self._options.max_download_bytes,
+            slots=self._slots,
         )
 
     def endpoints_for(self, request: ImageRequest) -> tuple[str, ...]:
@@ -208,7 +223,8 @@ class FalProvider:
 
     async def _submit_once(self, endpoint: str, payload: dict[str, Any]) -> Submission:
         try:
-            handle = await self._fal.submit(endpoint, arguments=payload)
+            async with self._slots:
+                handle = await self._fal.submit(endpoint, arguments=payload)
         except (FalClientHTTPError, httpx.HTTPError) as exc:
             raise error_from_exception(exc) from exc
         except (KeyError, ValueError) as exc:
@@ -227,11 +243,12 @@ class FalProvider:
         handle = await self._fal.get_handle(submission.endpoint, submission.request_id)
         follower = StatusFollower(
             handle=handle,
-            http=self._http,
+            http=self._streams,
             headers=self._auth,
             on_update=on_update,
             poll_interval=self._options.poll_interval,
             use_stream=self._options.status_stream,
+            stream_idle=self._options.stream_idle_timeout,
         )
         done = await follower.run()
         if done.error or done.error_type:

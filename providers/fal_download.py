@@ -8,6 +8,7 @@ deadline; anything that still fails, times out, is too big or does not decode is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -24,10 +25,18 @@ _RETRY_STATUSES = frozenset({408, 429})
 class Downloader:
     """Fetches image bytes with the injected httpx client (no fal credentials sent)."""
 
-    def __init__(self, *, http: httpx.AsyncClient, timeout: float, max_bytes: int) -> None:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        timeout: float,
+        max_bytes: int,
+        slots: asyncio.Semaphore | None = None,
+    ) -> None:
         self._http = http
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._slots = slots
 
     async def fetch(self, url: str) -> bytes:
         """The checked image bytes, or ``Failed``."""
@@ -51,7 +60,10 @@ class Downloader:
 
     async def _get(self, url: str) -> bytes:
         try:
-            async with self._http.stream("GET", url, timeout=self._timeout) as response:
+            async with (
+                self._slots or contextlib.nullcontext(),
+                self._http.stream("GET", url, timeout=self._timeout) as response,
+            ):
                 _check_status(response.status_code)
                 return await self._read_capped(response)
         except httpx.TransportError as exc:

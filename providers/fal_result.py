@@ -7,6 +7,8 @@ GET being idempotent; 404/410 mean fal no longer keeps the result, 499 a cancell
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,9 +28,16 @@ _WAIT = 0.5
 class ResultReader:
     """GETs and checks results with fal's ``Authorization: Key`` header."""
 
-    def __init__(self, *, http: httpx.AsyncClient, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        headers: Mapping[str, str],
+        slots: asyncio.Semaphore | None = None,
+    ) -> None:
         self._http = http
         self._headers = dict(headers)
+        self._slots = slots
 
     async def read(self, endpoint: str, response_url: str) -> ImageResult:
         """The validated result; Failed, Flagged, Cancelled or Unavailable otherwise."""
@@ -43,7 +52,8 @@ class ResultReader:
 
     async def _get(self, url: str) -> Any:
         try:
-            response = await self._http.get(url, headers=self._headers, timeout=_TIMEOUT)
+            async with self._slots or contextlib.nullcontext():
+                response = await self._http.get(url, headers=self._headers, timeout=_TIMEOUT)
         except httpx.TransportError as exc:
             raise Unavailable(f"cannot read the result: {type(exc).__name__}") from exc
         status = response.status_code

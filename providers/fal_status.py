@@ -2,9 +2,12 @@
 
 The stream (``GET …/{owner}/{alias}/requests/{id}/status/stream``, reference §4.1) sends
 the same JSON objects as the status endpoint, one ``data:`` event per change, and closes
-after COMPLETED.  Any stream failure (HTTP error, bad content type, dropped connection,
-idle timeout, unreadable event) falls back to polling fal-client's ``handle.status()``
-every ``poll_interval`` seconds, slowing to 4× while nothing changes.
+after COMPLETED.  A stream that has worked for ``stream_idle`` seconds or more and then
+goes quiet that long, or is closed (a proxy ending an idle connection), is opened again:
+it starts with the current status, so a long job costs one request per quiet period, not
+a poll every few seconds.  Any other stream failure (HTTP error, bad content type, a
+connection dropped or closed early, unreadable event) falls back to polling fal-client's
+``handle.status()`` every ``poll_interval`` seconds, slowing to 4× while nothing changes.
 
 ``on_update`` is called only when the stage or the queue position changes.  A status
 read that keeps failing raises ``Unavailable`` (the request stays with fal; the caller may
@@ -35,7 +38,7 @@ from tenacity import (
 from providers.base import Cancelled, Failed, OnUpdate, Progress, Stage
 from providers.fal_errors import error_from_exception, worth_retrying
 
-_STREAM_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+_STREAM_CONNECT = 10.0
 _POLL_SLOWDOWN = 1.5
 _POLL_MAX_FACTOR = 4.0
 _STATUS_ATTEMPTS = 4
@@ -91,6 +94,7 @@ class StatusFollower:
         on_update: OnUpdate,
         poll_interval: float,
         use_stream: bool,
+        stream_idle: float = 60.0,
     ) -> None:
         self._handle = handle
         self._http = http
@@ -98,6 +102,7 @@ class StatusFollower:
         self._on_update = on_update
         self._interval = poll_interval
         self._use_stream = use_stream
+        self._idle = stream_idle
         self._last: tuple[Stage, int | None] | None = None
 
     async def run(self) -> QueueState:
@@ -109,24 +114,31 @@ class StatusFollower:
         return await self._poll()
 
     async def _stream(self) -> QueueState | None:
-        try:
-            async with aclosing(self._stream_states()) as states:
-                async for state in states:
-                    if state.stage is None:
-                        return state
-                    await self._report(state.stage, state.position)  # errors: the caller's
-        except _StreamBroken as exc:
-            logger.debug("fal status stream failed ({}), polling instead", exc)
-            return None
-        logger.debug("fal status stream ended before COMPLETED, polling instead")
-        return None
+        loop = asyncio.get_running_loop()
+        while True:
+            opened, heard = loop.time(), False
+            try:
+                async with aclosing(self._stream_states()) as states:
+                    async for state in states:
+                        heard = True
+                        if state.stage is None:
+                            return state
+                        await self._report(state.stage, state.position)  # errors: the caller's
+                why = "ended before COMPLETED"
+            except _StreamBroken as exc:
+                why = f"failed ({exc})"
+            if not heard or loop.time() - opened < self._idle:
+                logger.debug("fal status stream {}, polling instead", why)
+                return None
+            logger.debug("fal status stream {} after a quiet spell; opening it again", why)
 
     async def _stream_states(self) -> AsyncGenerator[QueueState, None]:
         url = self._handle.status_url + "/stream"
         headers = dict(self._headers)  # aconnect_sse adds Accept to the dict it is given
+        timeout = httpx.Timeout(_STREAM_CONNECT, read=self._idle)
         try:
             async with aconnect_sse(
-                self._http, "GET", url, headers=headers, timeout=_STREAM_TIMEOUT
+                self._http, "GET", url, headers=headers, timeout=timeout
             ) as source:
                 source.response.raise_for_status()
                 async for event in source.aiter_sse():

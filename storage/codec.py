@@ -4,12 +4,18 @@
 ``input_image`` BLOB column (with ``input_content_type``) and come back as ``InputImage``.
 Tuples (``image_size``, ``loras``, ``images``) come back as tuples, so a loaded value
 compares equal to the one that was saved.
+
+A job is read back after every step it takes, and its request, chat and result texts do
+not change: the values made from each text are kept (frozen dataclasses, so sharing them
+is safe) for the last ``DECODED`` texts, instead of parsing the same JSON again and again.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from bot.core.models import ChatRef, Job, JobState, Platform, UserRef
@@ -21,6 +27,8 @@ from providers.base import (
     JobKind,
     LoraWeight,
 )
+
+DECODED = 4096
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -52,6 +60,14 @@ def request_from_json(
     text: str, image: bytes | None = None, content_type: str | None = None
 ) -> ImageRequest:
     """The request saved by ``request_to_json``, with the input image re-attached."""
+    request = _request(text)
+    if image is None:
+        return request
+    return replace(request, image=InputImage(bytes(image), str(content_type or "")))
+
+
+@lru_cache(maxsize=DECODED)
+def _request(text: str) -> ImageRequest:
     data = json.loads(text)
     size = data["image_size"]
     return ImageRequest(
@@ -67,7 +83,6 @@ def request_from_json(
         strength=float(data["strength"]),
         enable_safety_checker=bool(data["enable_safety_checker"]),
         output_format=str(data["output_format"]),
-        image=None if image is None else InputImage(bytes(image), str(content_type or "")),
     )
 
 
@@ -86,6 +101,7 @@ def result_to_json(result: ImageResult) -> str:
     return _dumps({"endpoint": result.endpoint, "images": images, "seed": result.seed})
 
 
+@lru_cache(maxsize=DECODED)
 def result_from_json(text: str) -> ImageResult:
     """The result saved by ``result_to_json``."""
     data = json.loads(text)
@@ -107,6 +123,7 @@ def chat_to_json(chat: ChatRef) -> str:
     return _dumps({"chat_id": chat.chat_id, "message_id": chat.message_id, "extra": chat.extra})
 
 
+@lru_cache(maxsize=DECODED)
 def chat_from_json(text: str) -> ChatRef:
     """The chat saved by ``chat_to_json``."""
     data = json.loads(text)
@@ -145,4 +162,5 @@ def job_from_row(row: sqlite3.Row) -> Job:
         parent_id=row["parent_id"],
         event_key=row["event_key"],
         charged=row["charged"],
+        delivery_started_at=row["delivery_started_at"],
     )

@@ -24,6 +24,17 @@ which SQLite makes atomic by itself.
 The lock is not re-entrant: calling ``transaction()``/``read()``/``fetchone()``/``fetchall()``
 from inside a transaction raises ``RuntimeError`` instead of dead-locking; use the
 connection you were given.
+
+The busy paths (creating a job, moving it along, settling it) use ``run(body)`` instead: the
+whole transaction (BEGIN IMMEDIATE, ``body``'s statements, COMMIT) runs as one call on
+aiosqlite's thread, so it costs one trip through the event loop instead of one per
+statement. Under load that matters: every trip waits for the loop to come round, and a
+transaction held open across ten of them kept every other job waiting for the database.
+Bodies that queue up meanwhile share the next COMMIT (group commit, storage.commits): one
+fsync for many, each caller answered only once its data is on disk (``synchronous=FULL``
+as ever). aiosqlite's thread runs calls one at a time, in order, so ``run`` calls (and the
+one-statement reads) need no lock among themselves: they share the connection, while
+``transaction()`` and ``read()`` (several trips) still have it to themselves (``_Gate``).
 """
 
 from __future__ import annotations
@@ -34,14 +45,54 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
+from storage.commits import Body, GroupCommit
 from storage.migrations import migrate
 from storage.sql import Params, execute, fetchall, fetchone, scalar
 
 BUSY_TIMEOUT_MS = 5000
 PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+T = TypeVar("T")
+
+
+class _Gate:
+    """Shared use of the connection by whole-transaction calls and one-statement reads
+    (aiosqlite's thread runs each at once, in order), exclusive use by a transaction that
+    spans several trips (nothing may run on the connection in between)."""
+
+    def __init__(self) -> None:
+        self._exclusive = asyncio.Lock()
+        self._open = asyncio.Event()  # no exclusive user holds or waits for the gate
+        self._open.set()
+        self._idle = asyncio.Event()  # no shared use in flight
+        self._idle.set()
+        self._shared = 0
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        while not self._open.is_set():
+            await self._open.wait()
+        self._shared += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._shared -= 1
+            if not self._shared:
+                self._idle.set()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        async with self._exclusive:
+            self._open.clear()
+            try:
+                await self._idle.wait()
+                yield
+            finally:
+                self._open.set()
 
 
 class Database:
@@ -49,7 +100,8 @@ class Database:
 
     def __init__(self, *, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._gate = _Gate()
+        self._commits = GroupCommit(conn)
         self._owner: asyncio.Task[object] | None = None
 
     @asynccontextmanager
@@ -78,14 +130,30 @@ class Database:
                 await asyncio.shield(self._rollback())
                 raise
 
+    async def run(self, body: Body[T]) -> T:
+        """A write transaction done whole on the connection's thread, in one trip.
+
+        ``body(conn)`` runs there between BEGIN IMMEDIATE and COMMIT, together with the
+        bodies queued meanwhile (group commit, see storage.commits): its result once
+        committed, or its exception once undone. It may await only ``conn``'s statements
+        (storage.sql's helpers); anything that would really wait raises ``RuntimeError``
+        and is undone. Like any transaction, one whose caller is cancelled may still
+        have committed.
+        """
+        self._not_nested()
+        async with self._gate.shared():
+            return await self._commits.run(body)
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """One read statement (atomic on its own, so no BEGIN); its first row or None."""
-        async with self._locked():
+        self._not_nested()
+        async with self._gate.shared():
             return await fetchone(self._conn, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """One read statement (atomic on its own, so no BEGIN); all its rows."""
-        async with self._locked():
+        self._not_nested()
+        async with self._gate.shared():
             return await fetchall(self._conn, sql, params)
 
     async def pragmas(self) -> dict[str, object]:
@@ -99,13 +167,16 @@ class Database:
             rows = await fetchall(conn, "PRAGMA integrity_check")
         return "\n".join(str(row[0]) for row in rows)
 
-    @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[None]:
+    def _not_nested(self) -> None:
         task = asyncio.current_task()
         if task is not None and task is self._owner:
             raise RuntimeError("nested database access inside a transaction; use its conn")
-        async with self._lock:
-            self._owner = task
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        self._not_nested()
+        async with self._gate.exclusive():
+            self._owner = asyncio.current_task()
             try:
                 yield
             finally:

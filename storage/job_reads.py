@@ -7,14 +7,16 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.core.models import Job, UserRef
-from storage.audit import TERMINAL_SQL
+from bot.core.models import TERMINAL_STATES, Job, JobState, UserRef
 from storage.codec import JOB_SELECT, job_from_row
 from storage.db import Database
 from storage.errors import NotFound
 from storage.sql import Params, fetchall, fetchone
 
-OPEN = f"j.state NOT IN {TERMINAL_SQL}"
+# Listed rather than "NOT IN (terminal)", so the (user_id, state) index finds a user's open
+# jobs without reading through every job they ever had.
+OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in JobState if s not in TERMINAL_STATES) + ")"
+OPEN = f"j.state IN {OPEN_SQL}"
 _USER = "u.platform = ? AND u.platform_user_id = ?"
 _NEWEST_FIRST = "ORDER BY j.created_at DESC, j.rowid DESC"
 

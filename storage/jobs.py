@@ -2,8 +2,8 @@
 
 ::
 
-    queued → submitting → submitted → completed → delivered             (capture)
-       └──────────┴────────────┴───────────┴────→ failed | cancelled    (release)
+    queued → submitting → submitted → completed ─(delivery started)→ delivered   (capture)
+       └──────────┴────────────┴───────────┴──────────────┴──→ failed | cancelled (release)
 
 * ``create`` places the hold (ledger ``hold:<job>``) in the transaction that inserts the
   job; a platform event key (or job id) already seen returns the existing job and holds
@@ -13,6 +13,9 @@
 * ``deliver`` and ``finish`` settle: the state change and the ledger row keyed
   ``settle:<job>`` commit together, and capture and release share that key, so a job is
   settled at most once whatever the order of events.
+* ``mark_delivering`` stamps ``delivery_started_at`` on a completed job, in its own
+  transaction, right before the front end posts the result: a completed job without the
+  stamp was never posted; with it, it may have been (recovery then releases, never reposts).
 * ``refund`` gives back what a delivered job charged, once per job (``refund:<job>``).
 
 Reads (``get``, ``by_event``, ``unfinished``, ``recent``, ``active``, ``stats``) are in
@@ -63,7 +66,8 @@ VALUES (:id, :user_id, 'queued', :kind, :request_json, :input_image, :input_cont
         :cost, :chat_json, :parent_id, :event_key, :now, :now)"""
 
 _MOVE = """
-UPDATE jobs SET state = :new, updated_at = :now{sets} WHERE id = :id AND state = :expected"""
+UPDATE jobs SET state = :new, updated_at = :now{sets}
+WHERE id = :id AND state = :expected{guard}"""
 
 _SETTLE = """
 UPDATE jobs SET state = ?, error = ?, charged = ?, finished_at = ?, updated_at = ?
@@ -108,7 +112,8 @@ class JobStore(JobReads):
             raise ValueError(f"cost must be >= 0, got {cost}")
         # Own transaction first, so the welcome grant survives a refused job.
         user_id = await self._ledger.ensure_user(user)
-        async with self._db.transaction() as conn:
+
+        async def body(conn: aiosqlite.Connection) -> tuple[Job, bool]:
             existing = await find_job(conn, job_id, event_key)
             if existing is not None:
                 return existing, False
@@ -137,6 +142,8 @@ class JobStore(JobReads):
                 raise StorageError(f"a hold for job {job_id} already exists")  # hand-edited db
             return await load_job(conn, job_id), True
 
+        return await self._db.run(body)
+
     async def mark_submitting(self, job_id: str) -> Job | None:
         """queued → submitting (persisted before calling the provider)."""
         return await self._move(job_id, JobState.QUEUED, JobState.SUBMITTING)
@@ -153,6 +160,12 @@ class JobStore(JobReads):
         extra = {"result_json": result_to_json(result)}
         return await self._move(job_id, JobState.SUBMITTED, JobState.COMPLETED, sets, extra)
 
+    async def mark_delivering(self, job_id: str) -> Job | None:
+        """Stamp ``delivery_started_at`` on a completed job (committed before posting it);
+        None when the job is not completed or its delivery had already started."""
+        sets, guard = ", delivery_started_at = :now", " AND delivery_started_at IS NULL"
+        return await self._move(job_id, JobState.COMPLETED, JobState.COMPLETED, sets, guard=guard)
+
     async def _move(
         self,
         job_id: str,
@@ -160,12 +173,17 @@ class JobStore(JobReads):
         new: JobState,
         sets: str = "",
         extra: Mapping[str, object] | None = None,
+        guard: str = "",
     ) -> Job | None:
         params = {"id": job_id, "expected": str(expected), "new": str(new), "now": time.time()}
-        async with self._db.transaction() as conn:
-            if not await execute(conn, _MOVE.format(sets=sets), {**params, **(extra or {})}):
+        sql = _MOVE.format(sets=sets, guard=guard)
+
+        async def body(conn: aiosqlite.Connection) -> Job | None:
+            if not await execute(conn, sql, {**params, **(extra or {})}):
                 return None
             return await load_job(conn, job_id)
+
+        return await self._db.run(body)
 
     async def deliver(self, job_id: str, charge: int) -> Job | None:
         """completed → delivered: capture the hold, charging ``charge`` (0..cost) of it.
@@ -175,7 +193,8 @@ class JobStore(JobReads):
         """
         if charge < 0:
             raise ValueError(f"charge must be >= 0, got {charge}")
-        async with self._db.transaction() as conn:
+
+        async def body(conn: aiosqlite.Connection) -> Job | None:
             row = await fetchone(conn, _ROW, (job_id,))
             if row is None or row["state"] != JobState.COMPLETED:
                 return None
@@ -187,16 +206,21 @@ class JobStore(JobReads):
             )
             return await _settle(conn, row, JobState.DELIVERED, capture, None, charge)
 
+        return await self._db.run(body)
+
     async def finish(self, job_id: str, state: JobState, error: str) -> Job | None:
         """Any unfinished state → failed | cancelled, releasing the whole hold."""
         if state not in _FAILURES:
             raise ValueError(f"finish() ends a job as failed or cancelled, not {state}")
-        async with self._db.transaction() as conn:
+
+        async def body(conn: aiosqlite.Connection) -> Job | None:
             row = await fetchone(conn, _ROW, (job_id,))
             if row is None or JobState(row["state"]).terminal:
                 return None
             release = _posting(row["user_id"], job_id, LedgerKind.RELEASE, row["cost"], state)
             return await _settle(conn, row, state, release, error, None)
+
+        return await self._db.run(body)
 
     async def refund(self, job_id: str, *, actor: str, reason: str, key: str) -> Change:
         """Give back what a delivered job charged, once; a replayed ``key`` changes nothing.

@@ -13,6 +13,7 @@ Job holds, captures and releases live in ``storage.jobs``, which shares the post
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +56,9 @@ def _user_params(user: UserRef) -> tuple[str, str]:
     return (str(user.platform), user.user_id)
 
 
+KNOWN_USERS = 10_000  # ids remembered by ensure_user (a user row is never deleted)
+
+
 def _require_positive(amount: int) -> None:
     if amount <= 0:
         raise ValueError(f"amount must be positive, got {amount}")
@@ -68,16 +72,28 @@ class Ledger:
             raise ValueError("initial_credits must be >= 0")
         self._db = db
         self._initial = initial_credits
+        self._known: OrderedDict[str, int] = OrderedDict()
 
     async def ensure_user(self, user: UserRef) -> int:
-        """The internal id of ``user``, created (with the welcome grant) exactly once."""
+        """The internal id of ``user``, created (with the welcome grant) exactly once.
+
+        The ids of recent users are remembered: user rows are never deleted, so an id,
+        once committed, never changes, and a job's creation skips a trip to the database.
+        """
+        if (known := self._known.get(user.key)) is not None:
+            self._known.move_to_end(user.key)
+            return known
         row = await self._db.fetchone(
             f"SELECT id FROM users WHERE {_USER_WHERE}", _user_params(user)
         )
         if row is not None:
-            return int(row[0])
-        async with self._db.transaction() as conn:
-            return await self.ensure_user_in(conn, user)
+            user_id = int(row[0])
+        else:
+            user_id = await self._db.run(lambda conn: self.ensure_user_in(conn, user))
+        self._known[user.key] = user_id
+        if len(self._known) > KNOWN_USERS:
+            self._known.popitem(last=False)
+        return user_id
 
     async def ensure_user_in(self, conn: aiosqlite.Connection, user: UserRef) -> int:
         """``ensure_user`` inside a caller's transaction (for other storage repositories)."""

@@ -114,7 +114,11 @@ V1: tuple[str, ...] = (
        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1,)
+# v2: when the result started to be posted. Set (in its own transaction) right before the
+# front end is called, so a restart can tell "not posted yet" from "maybe posted".
+V2: tuple[str, ...] = ("ALTER TABLE jobs ADD COLUMN delivery_started_at REAL",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
 LATEST = len(MIGRATIONS)
 
 

@@ -2,37 +2,46 @@
 
 The charge is for what was delivered: images the safety checker flagged are neither posted
 nor paid for, and a cheaper fallback model costs its own price.
+
+A result is posted at most once, even across crashes: ``delivery_started_at`` is committed
+right before the front end is called. A completed job that already carries it was being
+posted when the bot stopped; it may have arrived, so it is released (with a plain word to
+the user) rather than posted again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 
 from loguru import logger
 
 from bot.core import texts
 from bot.core.models import Job
+from bot.core.outcomes import Outcomes
 from bot.core.ports import DeliveredImage, DeliveryFailed, Notifier
 from providers.base import GeneratedImage, Provider, ProviderError, Stage
 from storage.jobs import JobStore
-
-Finish = Callable[..., Awaitable[None]]
 
 
 class Delivery:
     """The last step of a job: completed → delivered (capture) or failed (release)."""
 
     def __init__(
-        self, *, jobs: JobStore, provider: Provider, costs: Mapping[str, int], finish: Finish
+        self, *, jobs: JobStore, provider: Provider, costs: Mapping[str, int], outcomes: Outcomes
     ) -> None:
         self._jobs = jobs
         self._provider = provider
         self._costs = costs
-        self._fail = finish
+        self._outcomes = outcomes
+        self._fail = outcomes.fail
 
-    async def deliver(self, job: Job, notifier: Notifier) -> None:
+    async def deliver(self, job: Job) -> None:
         assert job.result is not None
+        if job.delivery_started_at is not None:  # posting it was cut short by a restart
+            await self._outcomes.delivery_unsure(job)
+            return
+        notifier = self._outcomes.notifier(job)
         wanted = [image for image in job.result.images if not image.nsfw]
         if not wanted:
             await self._fail(job, texts.FAIL_FLAGGED)
@@ -43,6 +52,8 @@ class Delivery:
         except ProviderError:
             await self._fail(job, texts.FAIL_NO_RESULT)
             return
+        if await self._jobs.mark_delivering(job.id) is None:
+            return  # ended meanwhile, or another delivery of it started: never post twice
         if not await self._hand_over(job, notifier, images):
             return
         await self._jobs.deliver(job.id, self.charge(job, len(images)))

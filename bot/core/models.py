@@ -83,6 +83,7 @@ class Job:
     parent_id: str | None = None
     event_key: str | None = None
     charged: int | None = None
+    delivery_started_at: float | None = None  # set right before the result is posted
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,13 @@
 """JobRunner: drives persisted jobs through fal to delivery, and back to a clean end on restart.
 
 Every job moves along ``queued → submitting → submitted → completed → delivered`` (or ends
-``failed`` / ``cancelled``); each step is written before the next network call, so after a
+``failed`` / ``cancelled``); each step is written before the next network call, and a
+completed job is stamped ``delivery_started_at`` before its result is posted. So after a
 crash ``recover`` knows what to do: queued → run, submitting (outcome unknown) → release and
-tell the user, submitted → follow the saved request id (never submit twice), completed →
-deliver again. A global cap bounds jobs talking to fal; waiting jobs start round-robin by user.
+tell the user, submitted → follow the saved request id (never submit twice), completed and
+not yet posted → deliver, completed while posting (it may have arrived) → release and tell
+the user, never post twice. Ambiguity always ends in the user's favour. A global cap bounds
+jobs talking to fal; waiting jobs start round-robin by user.
 """
 
 from __future__ import annotations
@@ -18,17 +21,15 @@ from loguru import logger
 from bot.core import texts
 from bot.core.delivery import Delivery
 from bot.core.models import Job, JobState, Platform
+from bot.core.outcomes import Outcomes, failure_text
 from bot.core.ports import Notifier
 from bot.core.queue import FairQueue
 from providers.base import (
-    Cancelled,
-    Flagged,
     ImageResult,
     OnUpdate,
     Progress,
     Provider,
     ProviderError,
-    Rejected,
     Stage,
     Submission,
     TimedOut,
@@ -58,7 +59,12 @@ class JobRunner:
         self._notifiers = notifiers
         self._deadline = deadline
         self._slots = concurrency
-        self._delivery = Delivery(jobs=jobs, provider=provider, costs=costs, finish=self._fail)
+        self._outcomes = Outcomes(jobs=jobs, notifiers=notifiers)
+        self._fail = self._outcomes.fail
+        self._progress = self._outcomes.progress
+        self._delivery = Delivery(
+            jobs=jobs, provider=provider, costs=costs, outcomes=self._outcomes
+        )
         self._queue = FairQueue()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancelling: set[str] = set()
@@ -210,7 +216,7 @@ class JobRunner:
                 return
             job = completed
         if job.state is JobState.COMPLETED:
-            await self._delivery.deliver(job, self._notifier(job))
+            await self._delivery.deliver(job)
 
     async def _submit(self, job: Job) -> Job | None:
         started = await self._jobs.mark_submitting(job.id)
@@ -269,39 +275,3 @@ class JobRunner:
             await asyncio.shield(self._provider.cancel(submission))
         except Exception:
             logger.exception("cancel at fal failed for {}", submission.request_id)
-
-    # -- telling the user ------------------------------------------------------------------
-
-    def _notifier(self, job: Job) -> Notifier:
-        return self._notifiers[job.user.platform]
-
-    async def _progress(self, job: Job, stage: Stage, position: int | None) -> None:
-        try:
-            await self._notifier(job).progress(job, stage, position)
-        except Exception:
-            logger.exception("progress update failed")
-
-    async def _fail(self, job: Job, reason: str, *, notify: bool = True) -> None:
-        ended = await self._jobs.finish(job.id, JobState.FAILED, reason)
-        if ended is None or not notify:
-            return
-        message = texts.FAILED_PREFIX.format(job_id=job.id, reason=reason, cost=job.cost)
-        try:
-            await self._notifier(job).failed(ended, message)
-        except Exception:
-            logger.exception("could not tell the user that job {} failed", job.id)
-
-
-def failure_text(error: ProviderError, deadline: float) -> str:
-    """The user's words for a provider error."""
-    if isinstance(error, Rejected):
-        return texts.FAIL_REJECTED.format(detail=error.detail.rstrip(".") or "invalid input")
-    if isinstance(error, Unavailable):
-        return texts.FAIL_UNAVAILABLE
-    if isinstance(error, Flagged):
-        return texts.FAIL_FLAGGED
-    if isinstance(error, TimedOut):
-        return texts.FAIL_TIMED_OUT.format(seconds=round(deadline))
-    if isinstance(error, Cancelled):
-        return texts.FAIL_CANCELLED
-    return texts.FAIL_NO_RESULT

@@ -2,8 +2,11 @@
 
 ``show`` only records the wanted text and returns at once, so a slow or flood-limited Bot
 API never holds up the job runner; a small editor task per job applies the latest text no
-sooner than ``interval`` after the previous edit (about 1 s in private chats, 3 s in groups,
-Telegram's per-chat limits) or after a RetryAfter has passed.
+sooner than ``interval`` after the previous status edit *in the same chat*, whichever job
+it was for (about 1 s in private chats, 3 s in groups: Telegram's limits are per chat, and
+a group with ten jobs in flight must not get ten times the edits), or after a RetryAfter
+has passed. So at most one status edit per chat is ever waiting in the rate limiter ahead
+of a result being posted there.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.telegram_adapter.sender import Link, Sender, message_missing, not_modif
 from bot.telegram_adapter.sender import retry_seconds as retry_wait
 
 CLOSED_MEMORY = 1000  # finished job ids remembered, so a late progress call is ignored
+CHAT_MEMORY = 1000  # chats whose next edit time is remembered (past ones are dropped)
 
 
 @dataclass(eq=False)
@@ -55,6 +59,7 @@ class StatusBoard:
         self._clock = clock
         self._statuses: dict[str, Status] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
+        self._chat_next: dict[int, float] = {}  # chat id → earliest next status edit there
 
     def showing(self, job_id: str) -> bool:
         status = self._statuses.get(job_id)
@@ -122,13 +127,24 @@ class StatusBoard:
 
     async def _edit_loop(self, status: Status) -> None:
         sender = await self._link.sender()
+        chat = status.where.chat_id
         while not status.done and status.wanted not in (None, status.shown):
-            delay = status.next_at - self._clock()
+            now = self._clock()
+            delay = max(status.next_at, self._chat_next.get(chat, 0.0)) - now
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue
+            self._book(chat, now + status.interval)  # before the await: the chat's turn
             pause = await self._apply(sender, status, status.wanted or "")
             status.next_at = self._clock() + pause
+            self._book(chat, status.next_at)
+
+    def _book(self, chat: int, at: float) -> None:
+        """No status edit in ``chat`` before ``at``."""
+        self._chat_next[chat] = max(at, self._chat_next.get(chat, 0.0))
+        if len(self._chat_next) > CHAT_MEMORY:
+            now = self._clock()
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
     async def _apply(self, sender: Sender, status: Status, text: str) -> float:
         """One edit (or the first send); returns how long to wait before the next one."""

@@ -7,12 +7,6 @@ import pytest
 from bot.core import texts
 from bot.core.models import JobState
 from tests.fakes.fal_server import FakeFal
-from tests.fakes.images import (
-    animated_gif_bytes,
-    decompression_bomb_png,
-    not_an_image_bytes,
-    truncated_png_bytes,
-)
 from tests.harness import Core, core_stack
 
 
@@ -20,15 +14,13 @@ async def available(core: Core, who: str = "alice") -> int:
     return (await core.ledger.balance(core.caller(who).user)).available
 
 
+# Empty, 10k-character, control-character and zero-width prompts, out-of-range options,
+# every kind of broken image and the basic admin refusals are rows of the cross-platform
+# catalogue in tests/reliability/test_bad_input_catalogue.py; these are the rest.
 BAD_PROMPTS = [
-    ("/imagine", texts.EMPTY_PROMPT),
     ("/imagine    ", texts.EMPTY_PROMPT),
-    ("/imagine " + "x" * 10_000, "That prompt is 10000 characters"),
-    ("/imagine a fox\x07", texts.PROMPT_CONTROL_CHARS),
-    ("/imagine \u200b\u200c", texts.EMPTY_PROMPT),
     ("/imagine fox --wat", "Unknown option --wat"),
     ("/imagine fox --seed x", "takes a whole number"),
-    ("/imagine fox --steps 51", "between 1 and 50"),
     ("/imagine fox --n 0", "between 1 and 4"),
     ("/imagine fox --ar 99:1", "Aspect ratio"),
     ("/imagine fox --size giant", "Unknown size"),
@@ -50,23 +42,13 @@ async def test_bad_prompts_get_one_clear_message_and_cost_nothing(
         assert await available(core) == 10 and fal.submissions == []
 
 
-@pytest.mark.parametrize(
-    ("image", "message"),
-    [
-        (not_an_image_bytes(), texts.IMAGE_NOT_AN_IMAGE),
-        (truncated_png_bytes(), texts.IMAGE_TRUNCATED),
-        (animated_gif_bytes(), texts.IMAGE_ANIMATED),
-        (decompression_bomb_png(), "That image is too large"),
-        (b"\xff" * 3_000_000, "That image is 3.0 MB"),
-    ],
-)
-async def test_bad_images_are_refused_before_any_charge(
-    tmp_path: Path, fal: FakeFal, image: bytes, message: str
+async def test_an_oversized_non_image_is_refused_by_size_before_any_charge(
+    tmp_path: Path, fal: FakeFal
 ) -> None:
     async with core_stack(tmp_path, fal) as core:
         await core.say("/balance")
-        reply = await core.say("/edit a fox", image=image)
-        assert not reply.ok and message in reply.text, reply.text
+        reply = await core.say("/edit a fox", image=b"\xff" * 3_000_000)
+        assert not reply.ok and "That image is 3.0 MB" in reply.text, reply.text
         assert await available(core) == 10 and fal.requests == []
 
 
@@ -133,12 +115,8 @@ async def test_replayed_event_makes_no_second_job(tmp_path: Path, fal: FakeFal) 
 
 
 ADMIN_REFUSALS = [
-    ("/grant alice 10", texts.NOT_ADMIN, False),
-    ("/grant alice -5", "The amount must be a whole number from 1", True),
     ("/grant alice 0", "The amount must be a whole number from 1", True),
     ("/grant alice ten", "The amount must be a whole number from 1", True),
-    ("/grant alice 99999999999", "The amount must be a whole number from 1", True),
-    ("/grant nobody 5", texts.UNKNOWN_USER.format(user="nobody"), True),
     ("/grant alice", "Usage: /grant", True),
     ("/revoke alice 500", "console:alice has only 10 credits available", True),
     ("/setcredits alice -1", "The amount must be a whole number from 0", True),

@@ -78,7 +78,7 @@ async def test_bad_edit_attachments_are_refused_before_downloading(
     payload = world.send(slash("edit", attachment=attachment, prompt="make it blue", **options))
     assert ephemeral_text(await world.first_answer(payload)) == expected
     only_request_for(world, payload)
-    assert not any("/attachments/" in r.path for r in world.fake.requests)
+    assert world.fake.downloads == []  # refused on what Discord says: nothing fetched
     assert await world.balance(ALICE) == (0, 0)
 
 

@@ -15,7 +15,8 @@ messages (``@original`` and followups, GET/PATCH/DELETE, multipart files), chann
 (POST, PATCH, DELETE), DM channel creation, and attachment downloads (``add_attachment``).
 
 Every request is kept in ``requests`` (method, API path, JSON or ``payload_json``, uploaded
-files, status, arrival time). Faults:
+files, status, arrival time); attachment downloads in ``downloads``; everything is also
+scanned for secrets by tests/fakes/record_registry.py. Faults:
 
 * ``fail(method, path_regex, status, code, message, times=1, retry_after=None)``: scripted;
   a 429 carries ``retry_after`` and the ``Via`` header discord.py needs to retry it itself;
@@ -39,8 +40,11 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.record_registry import REGISTRY
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 BOT_TOKEN = "MTAw.fake-discord-bot-token.SECRET"
+REGISTRY.discord_token(BOT_TOKEN)
 APP_ID = 1_100_000_000_000_000_001
 BOT_USER = {
     "id": str(APP_ID),
@@ -130,6 +134,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.deleted: list[int] = []
+        self.downloads: list[str] = []  # attachment paths fetched from the fake CDN
         self.upload_limit: int | None = None
         self.on_callback: Callable[[int], Awaitable[None]] | None = None
         self._faults: list[Fault] = []
@@ -158,7 +163,7 @@ class FakeDiscord:
         return self.url.replace("http://", "ws://") + "/gateway/"
 
     async def __aenter__(self) -> FakeDiscord:
-        app = web.Application(client_max_size=256 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024, middlewares=[_report])
         app.router.add_get("/attachments/{key}/{name}", self._attachment)
         app.router.add_route("*", "/gateway{tail:.*}", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
@@ -202,6 +207,11 @@ class FakeDiscord:
         pattern = re.compile(path)
         fault = Fault(method, pattern, status, code, message, times, retry_after, with_files)
         self._faults.append(fault)
+
+    def heal(self) -> None:
+        """Drop every scripted fault and the upload limit (tokens and channels stay as set)."""
+        self._faults.clear()
+        self.upload_limit = None
 
     def late(self, interaction_id: int) -> None:
         self._late.add(interaction_id)
@@ -271,6 +281,10 @@ class FakeDiscord:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files = await _read_body(request)
+        if request.content_type.startswith("multipart/"):
+            parts: dict[str, object] = {"payload_json": json.dumps(body)}
+            parts |= {f.field: (f.filename, f.content_type, f.data) for f in files}
+            REGISTRY.form("discord", request.method, request.path, parts)
         rec = Recorded(request.method, path, dict(request.query), body, files, time.monotonic())
         self.requests.append(rec)
         try:
@@ -451,6 +465,7 @@ class FakeDiscord:
         return web.Response(status=503)
 
     async def _attachment(self, request: web.Request) -> web.Response:
+        self.downloads.append(request.path)
         entry = self._attachments.get(request.match_info["key"])
         if entry is None:
             return web.Response(status=404)
@@ -519,6 +534,17 @@ class FakeDiscord:
     def _remove(self, message_id: int) -> None:
         self.messages.pop(message_id, None)
         self.deleted.append(message_id)
+
+
+@web.middleware
+async def _report(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every request goes to the secret scan (a multipart body: by ``_handle``, once parsed)."""
+    multipart = request.content_type.startswith("multipart/")
+    body = b"" if multipart else await request.read()
+    headers = dict(request.headers)
+    REGISTRY.request("discord", request.method, request.path, request.query_string, headers, body)
+    response: web.StreamResponse = await handler(request)
+    return response
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[Upload]]:

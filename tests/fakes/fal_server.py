@@ -15,8 +15,9 @@ with ``fal.fail_next(fault, count=1, endpoint=None)`` or by a trigger word in th
 first N submissions carrying that prompt (N=1 by default); a job fault hits every job.
 
 Recorded for assertions: ``requests`` (every HTTP request: method, path, query, headers,
-body text), ``submissions`` (endpoint, payload, request id), ``cancels``, ``uploads``, and
-per request id ``status_reads``, ``stream_reads``, ``result_reads`` (``file_reads`` per
+body text; each also scanned for secrets by tests/fakes/record_registry.py),
+``submissions`` (endpoint, payload, request id), ``cancels``, ``uploads``, and per
+request id ``status_reads``, ``stream_reads``, ``result_reads`` (``file_reads`` per
 CDN file).  Queue and storage calls need ``Authorization: Key …`` (the exact key when
 ``key=`` is given); CDN uploads need the Bearer token from ``/storage/auth/token``.
 
@@ -48,8 +49,10 @@ from aiohttp import web
 
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
 from tests.fakes.images import black_png_bytes, png_bytes
+from tests.fakes.record_registry import REGISTRY
 
 TEST_FAL_KEY = "test-fal-key-SECRET"
+REGISTRY.fal_key(TEST_FAL_KEY)
 
 
 class Fault(StrEnum):
@@ -206,6 +209,8 @@ class FakeFal:
         self.queue_step_seconds = queue_step_seconds
         self.slow_seconds = slow_seconds
         self.key = key
+        if key is not None:
+            REGISTRY.fal_key(key)
         self.url = ""
         self.requests: list[RecordedRequest] = []
         self.submissions: list[FakeSubmission] = []
@@ -299,6 +304,7 @@ class FakeFal:
         self.requests.append(
             RecordedRequest(request.method, request.path, request.query_string, headers, text)
         )
+        REGISTRY.request("fal", request.method, request.path, request.query_string, headers, body)
         response: web.StreamResponse = await handler(request)
         return response
 

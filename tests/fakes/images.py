@@ -87,3 +87,32 @@ def bmp_bytes() -> bytes:
 def not_an_image_bytes() -> bytes:
     """Text pretending to be an upload."""
     return b"%%this is not an image, it is a shopping list: eggs, milk\n" * 4
+
+
+def huge_png_bytes(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A real, complete 1-bit black PNG of ``width × height`` (every row present), about
+    50 KB compressed: the pixels, not just the header, are that many."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter type 0, then the packed bits
+    packer = zlib.compressobj(9)
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
+
+
+def exif_only_bytes() -> bytes:
+    """A JPEG that is nothing but its EXIF block: start marker, APP1 "Exif", end marker."""
+    exif = Image.Exif()
+    exif[0x010F] = "FakeCam"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 30.0, 0.0)}  # GPSInfo
+    body = exif.tobytes()
+    return b"\xff\xd8\xff\xe1" + struct.pack(">H", len(body) + 2) + body + b"\xff\xd9"

@@ -6,7 +6,8 @@ form-urlencoded or multipart body (nested objects as JSON strings), ``GET
 "error_code", "description", "parameters"}`` with the matching HTTP status.
 
 Tests push updates (built with the helpers at the bottom) and read back ``calls`` (every
-request, decoded, with uploaded files) and ``chat(chat_id)`` (what a user would see now).
+request, decoded, with uploaded files; every request is also scanned for secrets by
+tests/fakes/record_registry.py) and ``chat(chat_id)`` (what a user would see now).
 Faults are scripted per method: flood (429 + retry_after), blocked (403), chat not found,
 migrated group, or a delayed answer to a request that was applied all the same.
 """
@@ -25,8 +26,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 from PIL import Image
 
+from tests.fakes.record_registry import REGISTRY
+
 T = TypeVar("T")
 TOKEN = "7000001:TEST-secret-token-must-never-leak"
+REGISTRY.telegram_token(TOKEN)
 JSON_FIELDS = frozenset(
     {
         "reply_markup",
@@ -93,6 +97,7 @@ class FakeTelegram:
 
     def __init__(self, *, token: str = TOKEN, username: str = "imagebot_test") -> None:
         self.token = token
+        REGISTRY.telegram_token(token)
         self.bot = {
             "id": int(token.split(":")[0]),
             "is_bot": True,
@@ -107,6 +112,7 @@ class FakeTelegram:
         self.files: dict[str, tuple[bytes, int]] = {}
         self.answered: set[str] = set()
         self.downloads: list[str] = []  # file ids fetched through the file route
+        self.expired: set[str] = set()  # getFile still works, the download link is dead
         self.migrated: dict[int, int] = {}
         self._pending: list[dict[str, Any]] = []
         self._redeliver: list[dict[str, Any]] = []
@@ -121,7 +127,7 @@ class FakeTelegram:
     # -- server life ---------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeTelegram:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_report])
         app.router.add_post("/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
@@ -164,7 +170,7 @@ class FakeTelegram:
         self.faults.append(fault)
         return fault
 
-    def flood(self, method: str, retry_after: int = 1, *, times: int = 1) -> Fault:
+    def flood(self, method: str, retry_after: int = 1, *, times: int | None = 1) -> Fault:
         return self.fail(
             method,
             429,
@@ -250,6 +256,9 @@ class FakeTelegram:
             return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = request.match_info["method"]
         params, files = await _decode(request)
+        if request.content_type.startswith("multipart/"):
+            parts = {n: (u.filename, u.content_type, u.data) for n, u in files.items()}
+            REGISTRY.form("telegram", request.method, request.path, {**params, **parts})
         call = Call(method, params, files)
         self.calls.append(call)
         self._called.set()
@@ -276,6 +285,9 @@ class FakeTelegram:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404)
+        if file_id in self.expired:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
+                                     status=404)
         self.downloads.append(file_id)
         return web.Response(body=self.files[file_id][0])
 
@@ -578,6 +590,17 @@ class FakeTelegram:
         return {"voice": {"file_id": "V1", "file_unique_id": "uV1", "duration": 3}}
 
 
+@web.middleware
+async def _report(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every request goes to the secret scan (a multipart body: by ``_api``, once parsed)."""
+    multipart = request.content_type.startswith("multipart/")
+    body = b"" if multipart else await request.read()
+    headers = dict(request.headers)
+    REGISTRY.request("telegram", request.method, request.path, request.query_string, headers, body)
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 def _set_markup(message: dict[str, Any], markup: Any) -> None:
     if markup:
         message["reply_markup"] = markup
@@ -592,7 +615,7 @@ def _answer(status: int, body: Any) -> web.Response:
 async def _decode(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
     params: dict[str, Any] = {}
     files: dict[str, Upload] = {}
-    form = await request.post() if request.can_read_body else {}
+    form = await request.post() if request.body_exists else {}
     for name, value in form.items():
         if isinstance(value, web.FileField):
             files[name] = Upload(name, value.filename, value.content_type, value.file.read())

@@ -12,7 +12,7 @@ from bot.core.models import Balance, JobState
 from storage.db import Database, open_database
 from storage.errors import StorageError
 from storage.ledger import Ledger
-from storage.migrations import LATEST, migrate
+from storage.migrations import LATEST, MIGRATIONS, migrate
 from storage.sql import execute, scalar_int
 from tests.storage.helpers import ALICE
 
@@ -47,6 +47,25 @@ async def test_migrations_are_idempotent_on_reopen(db_path: Path) -> None:
         ledger = Ledger(db=db, initial_credits=7)
         assert await ledger.balance(ALICE) == Balance(7, 0)
         assert len(await ledger.entries(ALICE)) == 1
+        assert await db.integrity_check() == "ok"
+
+
+async def test_a_v1_database_with_jobs_gains_the_delivery_stamp(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as raw:
+        for statement in MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute("INSERT INTO users VALUES (1, 'telegram', '1001', 0, 0)")
+        raw.execute("INSERT INTO accounts VALUES (1, 6, 4)")
+        raw.execute(
+            "INSERT INTO jobs(id, user_id, state, kind, request_json, cost, chat_json,"
+            " created_at, updated_at) VALUES ('j1', 1, 'completed', 'text', '{}', 4, '{}', 0, 0)"
+        )
+    raw.close()
+    async with open_database(db_path) as db:
+        assert await migrate(db) == LATEST
+        row = await db.fetchone("SELECT state, delivery_started_at FROM jobs WHERE id = 'j1'")
+        assert row is not None and tuple(row) == ("completed", None)
         assert await db.integrity_check() == "ok"
 
 

@@ -168,6 +168,35 @@ async def test_transitions_are_guarded_by_the_current_state(jobs: JobStore) -> N
     assert job is not None and job.state is JobState.SUBMITTING
 
 
+async def test_delivery_start_is_stamped_once_and_only_on_a_completed_job(
+    jobs: JobStore, ledger: Ledger
+) -> None:
+    await new_job(jobs, "j1")
+    assert await jobs.mark_delivering("j1") is None  # queued: nothing to post yet
+    assert await jobs.mark_delivering("nope") is None
+    await completed_job(jobs, "j2")
+    stamps = await asyncio.gather(*(jobs.mark_delivering("j2") for _ in range(5)))
+    [started] = [job for job in stamps if job is not None]
+    assert started.state is JobState.COMPLETED and started.delivery_started_at is not None
+    assert await jobs.get("j2") == started
+    assert started in await jobs.unfinished()  # still to settle: delivered, or released
+    assert await jobs.deliver("j2", 4)
+    assert await jobs.mark_delivering("j2") is None  # delivered
+    assert await ledger.check() == []
+
+
+async def test_a_job_whose_delivery_started_can_still_be_released(
+    jobs: JobStore, ledger: Ledger
+) -> None:
+    await completed_job(jobs, "j1", cost=4)
+    assert await jobs.mark_delivering("j1")
+    released = await jobs.finish("j1", JobState.FAILED, "may have arrived")
+    assert released is not None and released.delivery_started_at is not None
+    assert await ledger.balance(ALICE) == Balance(INITIAL, 0)
+    assert await jobs.deliver("j1", 4) is None  # settled once
+    assert await ledger.check() == []
+
+
 async def test_refund_gives_the_charge_back_once(jobs: JobStore, ledger: Ledger) -> None:
     await completed_job(jobs, "j1", cost=4)
     await jobs.deliver("j1", 3)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from bot.core import texts
-from bot.core.models import JobState
 from tests.fakes.images import png_bytes
-from tests.fakes.telegram_server import BLOCKED
 from tests.telegram.driver import Driver
 
 
@@ -34,22 +32,8 @@ async def test_several_images_come_as_an_album_and_one_button_message(tg: Driver
     assert await tg.balance(11) == (6, 0)
 
 
-async def test_a_blocked_user_gets_the_credits_back(tg: Driver) -> None:
-    ann = tg.fake.user(11)
-    tg.fake.fail("sendPhoto", 403, BLOCKED, chat_id=11, times=None)
-    update = tg.fake.send(ann, "/imagine a fox")
-    await tg.fake.wait_until(lambda: [c for c in tg.fake.calls if c.method == "sendPhoto"])
-    await tg.idle()
-    [job] = await tg.jobs_of(11)
-    assert job.state is JobState.FAILED and await tg.balance(11) == (10, 0)
-    assert not [m for m in tg.fake.replies_to(update["message"]) if "photo" in m]
-
-
-async def test_flood_control_on_the_upload_is_waited_out(tg: Driver) -> None:
-    ann = tg.fake.user(11)
-    tg.fake.flood("sendPhoto", retry_after=1)
-    await tg.result(tg.fake.send(ann, "/imagine a fox")["message"])
-    assert len(tg.fake.calls_of("sendPhoto")) == 1 and await tg.balance(11) == (8, 0)
+# A blocked user and flood control on the upload: rows of the chat-fault table in
+# tests/reliability/test_faults_chat.py (delivered once, or failed with credits back).
 
 
 async def test_a_fal_failure_turns_the_status_into_a_plain_explanation(tg: Driver) -> None:

@@ -1,0 +1,139 @@
+"""P5: the bot's resident memory with jobs queued, and its growth as jobs finish.
+
+Each figure runs in a child process of its own (``python -m bench.p5_memory …``), so
+the bench's own memory is not counted: the real app (``build_app``, Discord front end
+logged in against the fake) receives its jobs as injected /imagine interactions. RSS is
+VmRSS from /proc/self/status after ``gc.collect()``.
+
+- queued: fal takes 10 minutes per job, the runner runs 4; ``queued`` jobs are sent,
+  300 a second (P2's burst).
+- finished: jobs finish in moments, 16 at a time, in waves of 100 users; 1,000 warm up
+  (pools, caches: RSS climbs for ~1,500 jobs, then stays flat), then RSS; then
+  ``finished`` more, then RSS again. The goal is set for 5,000: a shorter run is shown
+  for information.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.botrun import DiscordBot, bot_settings, discord_bot, imagine, people, quiet_logs
+from bench.hostclient import ROOT, FakeHost, clean_environment
+from bench.p2_defer import inject_all
+from bench.report import Row, at_most, info
+
+WAVE = 100  # users, one job each per wave
+RATE = 300.0  # interactions per second, as in P2
+WARM_WAVES = 10  # RSS climbs for the first ~1,500 jobs (caches filling), then stays flat
+
+
+@dataclass(frozen=True)
+class P5Options:
+    queued: int
+    finished: int
+
+
+def rss_mb() -> float:
+    gc.collect()
+    gc.collect()
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+async def queued(host: FakeHost, workdir: Path, count: int) -> dict[str, float]:
+    settings = bot_settings(
+        host, workdir, front="discord", credits={"initial": 100_000},
+        limits={"global_concurrency": 4, "per_user_in_flight": count, "requests_per_minute": 1000},
+    )
+    async with discord_bot(host, settings) as bot:
+        idle = rss_mb()
+        persons = people(WAVE, first=860_000_000_000_000_000)
+        payloads = [imagine(persons[n % WAVE], f"fox {n}") for n in range(count)]
+        await inject_all(bot, payloads, RATE)
+        await host.discord("callbacks", count, 120)
+        async with asyncio.timeout(120):
+            while True:
+                if bot.app.runner.waiting >= count - 4:
+                    break
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(2.5)  # status edits settle (one per job, 2 s apart at most)
+        return {"idle": idle, "rss": rss_mb(), "waiting": bot.app.runner.waiting}
+
+
+async def wave(host: FakeHost, bot: DiscordBot, persons: list[Any], n: int) -> None:
+    for person in persons:
+        bot.inject(imagine(person, f"fox {n}"))
+    await host.discord("results", len(persons), 120)
+    await bot.idle()
+    await host.reset()
+
+
+async def finished(host: FakeHost, workdir: Path, count: int) -> dict[str, float]:
+    settings = bot_settings(
+        host, workdir, front="discord", credits={"initial": 1_000_000},
+        limits={"global_concurrency": 16, "per_user_in_flight": 4, "requests_per_minute": 1000},
+    )
+    persons = people(WAVE, first=870_000_000_000_000_000)
+    async with discord_bot(host, settings) as bot:
+        for n in range(WARM_WAVES):
+            await wave(host, bot, persons, n)
+        before = rss_mb()
+        for n in range(count // WAVE):
+            await wave(host, bot, persons, WARM_WAVES + n)
+        return {"before": before, "after": rss_mb()}
+
+
+async def child(mode: str, urls: dict[str, str], workdir: Path, count: int) -> None:
+    quiet_logs(workdir / "bot.log")
+    async with httpx.AsyncClient(base_url=urls["control"]) as http:
+        host = FakeHost(urls, http)
+        figures = await (queued if mode == "queued" else finished)(host, workdir, count)
+    print(json.dumps(figures), flush=True)
+
+
+async def in_child(host: FakeHost, workdir: Path, mode: str, count: int) -> dict[str, float]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.p5_memory", mode, json.dumps(host.urls), str(workdir),
+        str(count), stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=clean_environment(),
+    )
+    out, _ = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"memory child ({mode}) exited {process.returncode}")
+    figures: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return figures
+
+
+async def run(host: FakeHost, workdir: Path, options: P5Options) -> list[Row]:
+    await host.configure_fal(inference_seconds=600.0, queue_steps=1)
+    held = await in_child(host, workdir / "queued", "queued", options.queued)
+    await host.reset()
+    await host.configure_fal(inference_seconds=0.01, queue_steps=0)
+    ran = await in_child(host, workdir / "finished", "finished", options.finished)
+    await host.configure_fal(inference_seconds=2.0, queue_steps=1)
+    growth = ran["after"] - ran["before"]
+    label = f"P5 RSS growth over {options.finished} finished jobs"
+    start = f"{ran['before']:.1f} MB at start"
+    grew = (at_most(label, growth, 5, "MB", baseline=start) if options.finished >= 5000
+            else info(label, f"{growth:.1f} MB", start, "goal: ≤ 5 MB over 5,000"))
+    return [
+        at_most(f"P5 RSS with {options.queued} jobs queued", held["rss"], 150, "MB",
+                baseline=f"{held['idle']:.1f} MB idle"),
+        grew,
+        info("P5 waiting in the runner's queue", f"{held['waiting']:.0f}", "–", ""),
+    ]
+
+
+if __name__ == "__main__":
+    where = Path(sys.argv[3])
+    where.mkdir(parents=True, exist_ok=True)
+    asyncio.run(child(sys.argv[1], json.loads(sys.argv[2]), where, int(sys.argv[4])))
