@@ -41,14 +41,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def plan(quick: bool) -> dict[str, object]:
     """The run's parameters (printed under the table)."""
     return {
-        "p1": p1_e2e.P1Options(trials=2 if quick else 5, jobs=200, users=50),
+        "p1": p1_e2e.P1Options(
+            trials=1 if quick else 5, jobs=200, users=50, rounds=1 if quick else 3
+        ),
         "p2": p2_defer.P2Options(commands=300, rate=300.0, at_once=not quick),
         "p3": p3_requests.P3Options(
-            short=0.5, long=8.0 if quick else 30.0, trials=2 if quick else 3
+            short=0.5, long=4.0 if quick else 30.0, trials=1 if quick else 3
         ),
         "p4": p4_ledger.P4Options(pairs=300 if quick else 1000, workers=16),
-        "p5": p5_memory.P5Options(queued=1000, finished=1000 if quick else 5000),
-        "p6": p6_lifecycle.P6Options(starts=2 if quick else 3, in_flight=20),
+        "p5": p5_memory.P5Options(
+            queued=300 if quick else 1000, finished=300 if quick else 5000,
+            warm=300 if quick else 1000,
+        ),
+        "p6": p6_lifecycle.P6Options(starts=1 if quick else 3, in_flight=8 if quick else 20),
     }
 
 

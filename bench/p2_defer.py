@@ -82,7 +82,7 @@ async def measure(
 
 
 async def run(host: FakeHost, workdir: Path, options: P2Options) -> list[Row]:
-    await host.configure_fal(inference_seconds=0.5, queue_steps=1)
+    await host.configure_fal(inference_seconds=0.05, queue_steps=1)  # the burst's jobs drain
     settings = bot_settings(host, workdir, front="discord")
     async with discord_bot(host, settings) as bot:
         warm = burst(5)  # first calls pay for lazy imports and connections
