@@ -69,7 +69,7 @@ async def test_image_to_image_sends_strength_and_no_chat_url(tmp_path: Path, fal
 async def test_500_then_success_and_503_falls_back_at_schnell_price(
     tmp_path: Path, fal: FakeFal
 ) -> None:
-    async with core_stack(tmp_path, fal, submit_retry_seconds=2.0) as core:
+    async with core_stack(tmp_path, fal, submit_retry_seconds=2.0, submit_retry_wait=0.05) as core:
         first = await core.say("/imagine a fox fault:500")
         await core.idle()
         assert (await core.jobs.get(first.job.id)).state is JobState.DELIVERED  # type: ignore[union-attr]
