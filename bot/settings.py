@@ -48,7 +48,7 @@ class TelegramSettings(Section):
     poll_timeout: int = Field(default=10, ge=0, le=60)
     flood_retries: int = Field(default=3, ge=0, le=10)
     progress_interval_private: float = Field(default=1.0, ge=0, le=60)
-    progress_interval_group: float = Field(default=3.0, ge=0, le=60)
+    progress_interval_group: float = Field(default=6.0, ge=0, le=60)
 
 
 class DiscordSettings(Section):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.settings import TelegramSettings
 from bot.telegram_adapter.frontend import TelegramApp
 from bot.telegram_adapter.notifier import TelegramNotifier
 from providers.base import Stage
@@ -43,3 +44,12 @@ async def test_several_jobs_in_one_chat_share_its_edit_pace(
         last = [c for c in fake.calls_of("editMessageText", chat_id)
                 if c.params["message_id"] == status][-1]
         assert "#1" in last.params["text"]
+
+
+def test_default_paces_leave_room_for_replies_and_results() -> None:
+    """Telegram allows ~1 message a second per chat and 20 a minute per group, edits
+    included; with one status message per chat edited at the default pace, progress uses at
+    most half of a group's budget and at most the private chat's one a second."""
+    defaults = TelegramSettings()
+    assert 60 / defaults.progress_interval_group <= 20 / 2
+    assert 1 / defaults.progress_interval_private <= 1
