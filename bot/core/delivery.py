@@ -83,7 +83,7 @@ class Delivery:
             await notifier.delivered(job, images)
         except DeliveryFailed as error:
             logger.warning("job {} could not be delivered: {}", job.id, error)
-            await self._fail(job, texts.FAIL_DELIVERY, notify=False)
+            await self._fail(job, texts.FAIL_DELIVERY, notify=error.tell_user)
             return False
         except Exception:
             logger.exception("delivery of job {} failed", job.id)

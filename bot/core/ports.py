@@ -27,7 +27,13 @@ class DeliveredImage:
 
 
 class DeliveryFailed(Exception):
-    """A front end could not deliver and never will (user blocked the bot, chat gone)."""
+    """A front end could not deliver and will not retry: the user blocked the bot or the
+    chat is gone (nobody to tell), or the platform kept refusing (``tell_user``: the chat
+    is there, so the failure notice is sent)."""
+
+    def __init__(self, reason: str, *, tell_user: bool = False) -> None:
+        super().__init__(reason)
+        self.tell_user = tell_user
 
 
 class Notifier(Protocol):

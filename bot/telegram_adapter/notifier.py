@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from loguru import logger
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.core import texts
 from bot.core.models import Job
@@ -71,6 +71,8 @@ class TelegramNotifier:
         status = await self._board.close(job)
         try:
             await send_results(sender, where(job.chat), job, images)
+        except RetryAfter as error:  # a flood longer than AIORateLimiter's retries
+            raise DeliveryFailed(f"flood control: {error}", tell_user=True) from error
         except TelegramError as error:
             if gone(error):
                 raise DeliveryFailed(str(error)) from error

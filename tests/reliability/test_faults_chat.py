@@ -173,7 +173,10 @@ async def test_telegram_fault_delivers_once_or_fails_clearly(
     if case.extra is not None:
         case.extra(tg.fake)
     assert await tg.ledger.check() == []
-    assert not [line for line in logs.texts() if "unexpectedly" in line]
+    # Each fault is expected: the bot logs a warning, never a traceback (PTB's rate
+    # limiter logs its own when it gives up on a flood; that one is not ours).
+    ours = [p for p in logs.problems() if not p.startswith("telegram.ext.AIORateLimiter")]
+    assert ours == []
     await still_serving_on_telegram(tg)
 
 
