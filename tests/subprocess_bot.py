@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.fakes.fal_server import TEST_FAL_KEY, FakeFal
+from tests.fakes.record_registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +47,30 @@ async def start_console(
         cwd=tmp_path,
         env=bot_env(tmp_path, fal, **env),
     )
+
+
+async def finished(
+    bot: asyncio.subprocess.Process, stdin: bytes | None = None, timeout: float = 60.0
+) -> tuple[str, str]:
+    """Feed ``stdin`` (when given), wait for the child to exit, and return its stdout and
+    stderr; both go through the run-wide secret scan first, like the bot's own logs."""
+    out, err = await asyncio.wait_for(bot.communicate(stdin), timeout)
+    stdout, stderr = out.decode(errors="replace"), err.decode(errors="replace")
+    scan_output(stdout, stderr)
+    return stdout, stderr
+
+
+def scan_output(*texts: str) -> None:
+    """A child bot's output, line by line, into the secret scan."""
+    for text in texts:
+        for line in text.splitlines():
+            REGISTRY.log("child output", line)
+
+
+def scan_logs(directory: Path, pattern: str) -> None:
+    """The files a child bot wrote its output to, into the secret scan."""
+    for log in sorted(directory.glob(pattern)):
+        scan_output(log.read_text(errors="replace"))
 
 
 def job_states(db: Path) -> dict[str, str]:

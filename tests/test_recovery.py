@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.core import texts
 from tests.fakes.fal_server import FakeFal, Fault
-from tests.subprocess_bot import job_states, query, start_console
+from tests.subprocess_bot import finished, job_states, query, start_console
 
 LIMITS = {"BOT_LIMITS__GLOBAL_CONCURRENCY": "3", "BOT_LIMITS__PER_USER_IN_FLIGHT": "10"}
 
@@ -39,18 +39,18 @@ async def test_sigkill_in_every_state_then_restart(tmp_path: Path) -> None:
         bot.stdin.write(b"/imagine submitting one\n/imagine queued one\n")
         await wait_for_states(db, Counter(completed=1, submitted=1, submitting=1, queued=1))
         bot.send_signal(signal.SIGKILL)
-        await bot.wait()
+        await finished(bot, timeout=10)
         request_ids = [
             r[0] for r in query(db, "SELECT request_id FROM jobs WHERE request_id IS NOT NULL")
         ]
 
         fal.heal()
         restarted = await start_console(tmp_path, fal, **LIMITS)
-        out, err = await asyncio.wait_for(restarted.communicate(b""), 60)
-    assert restarted.returncode == 0, err.decode()
+        out, err = await finished(restarted, b"", 60)
+    assert restarted.returncode == 0, err
     states = job_states(db)
     assert Counter(states.values()) == Counter(delivered=3, failed=1)
-    assert texts.FAIL_INTERRUPTED in out.decode()
+    assert texts.FAIL_INTERRUPTED in out
     submitted = Counter(s.request_id for s in fal.submissions)
     assert all(count == 1 for count in submitted.values())
     prompts = Counter(s.payload["prompt"] for s in fal.submissions)
@@ -75,11 +75,11 @@ async def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path: Path) -> None
         bot.stdin.write(b"/imagine a slow fox\n")
         await wait_for_states(db, Counter(submitted=1))
         bot.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(bot.communicate(), 10)
-        assert bot.returncode == 0, err.decode()
-        assert "Traceback" not in err.decode()
+        _, err = await finished(bot, timeout=10)
+        assert bot.returncode == 0, err
+        assert "Traceback" not in err
         assert Counter(job_states(db).values()) == Counter(submitted=1)
         again = await start_console(tmp_path, fal)
-        out, _ = await asyncio.wait_for(again.communicate(b""), 30)
+        out, _ = await finished(again, b"", 30)
     assert Counter(job_states(db).values()) == Counter(delivered=1)
-    assert len(fal.submissions) == 1 and "saved " in out.decode()
+    assert len(fal.submissions) == 1 and "saved " in out

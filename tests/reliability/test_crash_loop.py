@@ -43,7 +43,7 @@ from storage.ledger import Ledger
 from tests.fakes.fal_server import FakeFal
 from tests.fakes.telegram_server import Call, FakeTelegram
 from tests.fakes.telegram_server import Fault as TelegramFault
-from tests.subprocess_bot import bot_env
+from tests.subprocess_bot import bot_env, scan_logs
 
 SEED = 20260605
 ROUNDS = 24  # one SIGKILL each
@@ -284,6 +284,7 @@ async def test_sigkill_loop_loses_no_credit_and_repeats_nothing(tmp_path: Path) 
             "SELECT job_id, COUNT(*) FROM ledger WHERE kind IN ('capture', 'release')"
             " GROUP BY job_id"
         )
+    scan_logs(tmp_path, "run-*.log")  # every run's output, through the secret scan
     ends = Counter(str(job.error or job.state) for job in jobs.values())
     print(
         f"\ncrash loop: {ROUNDS} SIGKILLs over {loop.runs} runs in"
