@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from bot.core import texts
 from bot.core.errors import UserError
-from bot.core.limits import RateLimiter
+from bot.core.limits import RateLimiter, TapGuard
 from bot.core.models import ChatRef, Job, JobState, UserRef
 from bot.core.prompts import PromptBuilder
 from bot.core.runner import JobRunner
@@ -65,6 +65,7 @@ class GenerationService:
         self._new_id = new_id
         per_minute = limits.requests_per_minute
         self._rate = RateLimiter(per_minute=per_minute) if per_minute else None
+        self._taps = TapGuard()
 
     def cost_of(self, request: ImageRequest) -> int:
         """Credits held for a request: the primary model's price per image."""
@@ -111,9 +112,13 @@ class GenerationService:
         """The same request again with a new seed (an admin may re-roll anyone's job)."""
         if seen := await self._seen(user, event_key):
             return seen, False
-        parent = await self.owned_job(user, job_id, admin=admin)
-        request = with_safety(replace(parent.request, seed=None), safety)
-        return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
+
+        async def start() -> tuple[Job, bool]:
+            parent = await self.owned_job(user, job_id, admin=admin)
+            request = with_safety(replace(parent.request, seed=None), safety)
+            return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
+
+        return await self._taps.once((user.key, "reroll", job_id), start)
 
     async def vary(
         self,
@@ -129,14 +134,18 @@ class GenerationService:
         """Image-to-image of one result image of a delivered job."""
         if seen := await self._seen(user, event_key):
             return seen, False
-        parent, image = await self._result_image(user, job_id, index, admin=admin)
-        data = await self._provider.download(image)
-        request = replace(
-            parent.request, kind=JobKind.IMAGE, seed=None, num_images=1,
-            image=self.check_image(data),
-        )
-        request = with_safety(request, safety)
-        return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
+
+        async def start() -> tuple[Job, bool]:
+            parent, image = await self._result_image(user, job_id, index, admin=admin)
+            data = await self._provider.download(image)
+            request = replace(
+                parent.request, kind=JobKind.IMAGE, seed=None, num_images=1,
+                image=self.check_image(data),
+            )
+            request = with_safety(request, safety)
+            return await self._create(user, chat, request, event_key=event_key, parent=parent.id)
+
+        return await self._taps.once((user.key, "vary", job_id, index), start)
 
     async def original(
         self, user: UserRef, job_id: str, index: int, *, admin: bool = False

@@ -1,5 +1,6 @@
 """The shared command layer: user and admin commands, and bad input that costs nothing."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,41 @@ async def test_replayed_event_makes_no_second_job(tmp_path: Path, fal: FakeFal) 
         assert first.new and not again.new and again.job.id == first.job.id
         await core.idle()
         assert len(fal.submissions) == 1 and await available(core) == 8
+
+
+async def test_a_double_tap_on_a_result_button_makes_one_job(
+    tmp_path: Path, fal: FakeFal
+) -> None:
+    """Two presses of one button (two events, moments apart) start and charge one job;
+    the second press is told that job is on its way. Different buttons still count."""
+    async with core_stack(tmp_path, fal, per_user=4) as core:
+        first = (await core.say("/imagine a fox")).job
+        await core.idle()
+        user, alice = core.router.user, core.caller()
+        taps = await asyncio.gather(
+            user.reroll(alice, first.id, core.chat, event_key="tap:1"),
+            user.reroll(alice, first.id, core.chat, event_key="tap:2"),
+            user.vary(alice, first.id, 0, core.chat, event_key="tap:3"),
+            user.vary(alice, first.id, 0, core.chat, event_key="tap:4"),
+        )
+        assert [t.new for t in taps] == [True, False, True, False]
+        assert taps[1].job.id == taps[0].job.id and taps[3].job.id == taps[2].job.id
+        assert taps[1].text == texts.DUPLICATE_EVENT.format(job_id=taps[0].job.id)
+        await core.idle()
+        assert len(fal.submissions) == 3
+        assert await available(core) == 10 - first.cost - taps[0].job.cost - taps[2].job.cost
+
+
+async def test_a_refused_press_leaves_the_button_free(tmp_path: Path, fal: FakeFal) -> None:
+    async with core_stack(tmp_path, fal) as core:
+        first = (await core.say("/imagine a fox --n 4")).job
+        await core.idle()
+        alice = core.caller()
+        refused = await core.router.user.reroll(alice, first.id, core.chat, event_key="t:1")
+        assert refused.text == texts.NOT_ENOUGH_CREDITS.format(needed=8, available=2)
+        await core.say(f"/grant {alice.user.key} 20", admin=True)
+        again = await core.router.user.reroll(alice, first.id, core.chat, event_key="t:2")
+        assert again.ok and again.new, again.text
 
 
 ADMIN_REFUSALS = [

@@ -40,6 +40,21 @@ async def test_reroll_answers_first_then_makes_a_new_seeded_job(tg: Driver) -> N
     assert await tg.balance(11) == (6, 0)
 
 
+async def test_a_double_tap_on_reroll_makes_one_job(tg: Driver) -> None:
+    ann = tg.fake.user(11)
+    photo, job_id = await first_result(tg, ann)
+    tg.fake.press(ann, photo, f"r:{job_id}")
+    tg.fake.press(ann, photo, f"r:{job_id}")
+    await tg.result(photo)
+    await tg.fake.wait_for("answerCallbackQuery", count=2)
+    await tg.idle()
+    jobs = await tg.jobs_of(11)
+    assert len(jobs) == 2 and len(tg.fal.submissions) == 2
+    told = [m.get("text") for m in tg.fake.chat(11)]
+    assert texts.DUPLICATE_EVENT.format(job_id=jobs[0].id) in told
+    assert await tg.balance(11) == (6, 0)
+
+
 async def test_variations_is_image_to_image_of_that_result(tg: Driver) -> None:
     ann = tg.fake.user(11)
     photo, job_id = await first_result(tg, ann)
