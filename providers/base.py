@@ -92,7 +92,8 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """A status change reported while waiting: stage and, when queued, the position."""
+    """A status change reported while waiting: stage and, when queued, the place in line
+    (1: next; fal's own ``queue_position`` counts the requests ahead, so it is one less)."""
 
     stage: Stage
     queue_position: int | None = None

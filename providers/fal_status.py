@@ -56,11 +56,16 @@ class QueueState:
     error_type: str | None = None
 
 
+def place_in_line(queue_position: Any) -> int:
+    """fal counts the requests ahead (0: next); users read a place in line (#1: next)."""
+    return int(queue_position or 0) + 1
+
+
 def parse_status(data: Mapping[str, Any]) -> QueueState:
     """A status JSON object (polling body or SSE event) as a ``QueueState``."""
     status = data["status"]
     if status == "IN_QUEUE":
-        return QueueState(Stage.QUEUED, int(data.get("queue_position") or 0))
+        return QueueState(Stage.QUEUED, place_in_line(data.get("queue_position")))
     if status == "IN_PROGRESS":
         return QueueState(Stage.GENERATING)
     if status == "COMPLETED":
@@ -76,7 +81,7 @@ class _StreamBroken(Exception):
 
 def _from_client(status: object) -> QueueState:
     if isinstance(status, Queued):
-        return QueueState(Stage.QUEUED, status.position)
+        return QueueState(Stage.QUEUED, place_in_line(status.position))
     if isinstance(status, Completed):
         return QueueState(None, error=status.error, error_type=status.error_type)
     return QueueState(Stage.GENERATING)

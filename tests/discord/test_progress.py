@@ -28,7 +28,8 @@ async def test_status_follows_the_queue_position_then_the_stage(world: World) ->
     job = await world.settled(p)
     shown = [text for _, text in status_edits(world, p["token"])]
     prompt = "a busy fox fault:queue"
-    queued = [texts.QUEUED.format(position=f" (#{n})", prompt=prompt) for n in (3, 2, 1)]
+    # fal's queue_position 3, 2, 1 (requests ahead) read as places #4, #3, #2
+    queued = [texts.QUEUED.format(position=f" (#{n})", prompt=prompt) for n in (4, 3, 2)]
     generating, uploading = (
         texts.GENERATING.format(prompt=prompt),
         texts.UPLOADING.format(prompt=prompt),

@@ -20,6 +20,7 @@ from providers.base import (
 )
 from providers.fal import FalProvider
 from providers.fal_result import to_result
+from providers.fal_status import parse_status
 from tests.fakes.fal_server import FakeFal, Fault, make_fal_provider
 from tests.providers.conftest import FAST, Updates
 
@@ -47,11 +48,18 @@ async def test_progress_reports_each_queue_position_then_generating(updates: Upd
         submission = await _run(provider, updates)
         assert fal.stream_reads[submission.request_id] == 1
     assert updates.seen == [
+        Progress(Stage.QUEUED, 4),  # fal's queue_position 3: three requests ahead
         Progress(Stage.QUEUED, 3),
         Progress(Stage.QUEUED, 2),
-        Progress(Stage.QUEUED, 1),
         Progress(Stage.GENERATING),
     ]
+
+
+def test_fals_requests_ahead_read_as_a_place_in_line() -> None:
+    """fal's queue_position 0 means next: the user is shown #1, as in our own queue."""
+    places = [parse_status({"status": "IN_QUEUE", "queue_position": n}).position
+              for n in (0, 1, 7, None)]
+    assert places == [1, 2, 8, 1]
 
 
 async def test_polling_progress_has_no_repeats(updates: Updates) -> None:
@@ -70,7 +78,7 @@ async def test_polling_progress_has_no_repeats(updates: Updates) -> None:
     assert queued and all(p.stage is Stage.QUEUED for p in queued)
     # a slow event loop may skip a position, but never reports one twice
     assert positions == sorted(set(positions), key=lambda n: -(n or 0))
-    assert set(positions) <= {3, 2, 1}
+    assert set(positions) <= {4, 3, 2}
     assert reads > len(updates.seen)  # statuses were read more often than they changed
 
 
