@@ -26,6 +26,9 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
 
 MAX_FINDINGS = 200  # kept per scan; the count goes on
 
@@ -180,3 +183,19 @@ def _as_bytes(value: object) -> bytes:
 
 
 REGISTRY = Registry()
+
+
+def scanning_middleware(server: str) -> Any:
+    """An aiohttp middleware sending every request to ``server`` through the secret scan
+    (a multipart body is left to the server, to report with ``REGISTRY.form`` once parsed)."""
+
+    @web.middleware
+    async def report(request: web.Request, handler: Any) -> web.StreamResponse:
+        multipart = request.content_type.startswith("multipart/")
+        body = b"" if multipart else await request.read()
+        headers = dict(request.headers)
+        REGISTRY.request(server, request.method, request.path, request.query_string, headers, body)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return report

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.record_registry import REGISTRY
+from tests.fakes.record_registry import REGISTRY, scanning_middleware
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 BOT_TOKEN = "MTAw.fake-discord-bot-token.SECRET"
@@ -87,15 +87,7 @@ class Fault:
     with_files: bool | None = None
 
 
-@web.middleware
-async def report(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every request goes to the secret scan (a multipart body: by ``_handle``, once parsed)."""
-    multipart = request.content_type.startswith("multipart/")
-    body = b"" if multipart else await request.read()
-    headers = dict(request.headers)
-    REGISTRY.request("discord", request.method, request.path, request.query_string, headers, body)
-    response: web.StreamResponse = await handler(request)
-    return response
+report = scanning_middleware("discord")  # multipart bodies: reported by ``_handle``
 
 
 async def read_body(request: web.Request) -> tuple[Any, list[Upload]]:

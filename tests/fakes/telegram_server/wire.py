@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.record_registry import REGISTRY
+from tests.fakes.record_registry import scanning_middleware
 
 JSON_FIELDS = frozenset(
     {
@@ -72,15 +72,7 @@ class Fault:
     delay: float = 0.0  # > 0: apply the call, then answer late
 
 
-@web.middleware
-async def report(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every request goes to the secret scan (a multipart body: by ``_api``, once parsed)."""
-    multipart = request.content_type.startswith("multipart/")
-    body = b"" if multipart else await request.read()
-    headers = dict(request.headers)
-    REGISTRY.request("telegram", request.method, request.path, request.query_string, headers, body)
-    response: web.StreamResponse = await handler(request)
-    return response
+report = scanning_middleware("telegram")  # multipart bodies: reported by ``_api``
 
 
 def answer(status: int, body: Any) -> web.Response:
