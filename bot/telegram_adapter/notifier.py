@@ -1,7 +1,9 @@
 """TelegramNotifier: the core's Notifier for Telegram chats.
 
 Progress goes to the job's status message (status.py); results are posted by results.py and
-the status message is then deleted; a failure turns the status message into the failure
+the status message is then deleted in the background (the job is captured meanwhile: a
+crash between posting and capture leaves the job "may have arrived", so that window is
+kept to the post itself); a failure turns the status message into the failure
 text. A chat that is gone (blocked, kicked) raises ``DeliveryFailed`` from ``delivered``, so
 the core releases the credits.
 """
@@ -77,7 +79,7 @@ class TelegramNotifier:
             if gone(error):
                 raise DeliveryFailed(str(error)) from error
             raise
-        await self._board.delete(status)
+        self._board.delete_soon(status)  # the job is captured meanwhile
 
     async def failed(self, job: Job, message: str) -> None:
         try:  # the runner's start-up recovery waits on this: never for long

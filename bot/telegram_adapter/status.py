@@ -3,7 +3,7 @@
 ``show`` only records the wanted text and returns at once, so a slow or flood-limited Bot
 API never holds up the job runner; a small editor task per job applies the latest text no
 sooner than ``interval`` after the previous status edit *in the same chat*, whichever job
-it was for (about 1 s in private chats, 3 s in groups: Telegram's limits are per chat, and
+it was for (by default 1 s in private chats, 6 s in groups: Telegram's limits are per chat, and
 a group with ten jobs in flight must not get ten times the edits), or after a RetryAfter
 has passed. So at most one status edit per chat is ever waiting in the rate limiter ahead
 of a result being posted there.
@@ -58,6 +58,7 @@ class StatusBoard:
         self._intervals = (private_interval, group_interval)
         self._clock = clock
         self._statuses: dict[str, Status] = {}
+        self._deleting: set[asyncio.Task[None]] = set()
         self._closed: OrderedDict[str, None] = OrderedDict()
         self._chat_next: dict[int, float] = {}  # chat id → earliest next status edit there
 
@@ -75,9 +76,10 @@ class StatusBoard:
             status.editor = asyncio.create_task(self._edit_loop(status), name=f"status-{job.id}")
 
     async def drain(self) -> None:
-        """Wait until every wanted text is shown (or given up on)."""
+        """Wait until every wanted text is shown (or given up on) and every status message
+        handed to ``delete_soon`` is gone."""
         editors = [s.editor for s in self._statuses.values() if s.editor is not None]
-        await asyncio.gather(*editors, return_exceptions=True)
+        await asyncio.gather(*editors, *self._deleting, return_exceptions=True)
 
     async def close(self, job: Job) -> Status:
         """Stop editing the job's status message and hand it over (to delete or replace)."""
@@ -106,6 +108,13 @@ class StatusBoard:
             logger.info("status message of a finished job not edited: {}", error)
             return False
         return True
+
+    def delete_soon(self, status: Status) -> None:
+        """Delete the status message in the background (after a result is posted, so the
+        job is captured at once rather than after one more Bot API call)."""
+        task = asyncio.create_task(self.delete(status), name="status-delete")
+        self._deleting.add(task)
+        task.add_done_callback(self._deleting.discard)
 
     async def delete(self, status: Status) -> None:
         if status.message_id is None:

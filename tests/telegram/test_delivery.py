@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from bot.core import texts
+from bot.core.models import JobState
 from tests.fakes.images import png_bytes
 from tests.telegram.driver import Driver
 
@@ -30,6 +34,24 @@ async def test_several_images_come_as_an_album_and_one_button_message(tg: Driver
     assert buttons["text"] == texts.TG_RESULT_BUTTONS.format(job_id=job.id)
     assert len(buttons["reply_markup"]["inline_keyboard"]) == 3
     assert await tg.balance(11) == (6, 0)
+
+
+async def test_the_job_is_captured_without_waiting_for_the_status_clean_up(
+    tg: Driver,
+) -> None:
+    """A crash between posting a result and capturing its credits leaves the job 'may have
+    arrived' (released); deleting the status message happens after, in the background."""
+    ann = tg.fake.user(11)
+    tg.fake.delay("deleteMessage", 2.0)  # Telegram answers the clean-up late
+    update = tg.fake.send(ann, "/imagine a fox")
+    await tg.fake.wait_until(lambda: tg.fake.calls_of("deleteMessage"), timeout=8)
+    posted = time.monotonic()  # the photo is posted and the status clean-up under way
+    while (job := (await tg.jobs_of(11))[0]).state is not JobState.DELIVERED:
+        assert time.monotonic() - posted < 1.0, job.state
+        await asyncio.sleep(0.02)
+    await tg.result(update["message"])
+    assert [("photo" in m) for m in tg.fake.chat(11)] == [True]  # and the status is gone
+    assert await tg.balance(11) == (8, 0)
 
 
 # A blocked user and flood control on the upload: rows of the chat-fault table in

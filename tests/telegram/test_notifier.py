@@ -127,6 +127,7 @@ async def test_one_result_is_a_photo_with_caption_and_buttons_then_status_goes(
         ("v", job.id, 0),
         ("o", job.id, 0),
     ]
+    await notifier.drain()  # the status message goes in the background
     assert [m.get("photo") is not None for m in fake.chat(5)] == [True]  # status deleted
 
 
