@@ -32,7 +32,8 @@ from bot.core.service import GenerationService, ServiceLimits
 from bot.settings import Settings
 from providers.base import LoraWeight
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
-from storage.db import open_database
+from storage.db import Database, open_database
+from storage.inbox import Inbox
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 
@@ -127,13 +128,14 @@ def admin_ids(settings: Settings, console_admin: bool, console_user: str) -> Adm
     })
 
 
-def telegram_front_end(settings: Settings) -> FrontEnd:
+def telegram_front_end(settings: Settings, db: Database) -> FrontEnd:
     """The Telegram front end, built from ``[telegram]`` (its token is set)."""
     from bot.telegram_adapter import TelegramFrontEnd, TelegramOptions
 
     tg = settings.telegram
     assert tg.token is not None
-    return TelegramFrontEnd(options=TelegramOptions(
+    inbox = Inbox(db=db, platform=Platform.TELEGRAM.value)
+    return TelegramFrontEnd(inbox=inbox, options=TelegramOptions(
         token=tg.token.get_secret_value(), base_url=tg.base_url, base_file_url=tg.base_file_url,
         concurrent_updates=tg.concurrent_updates, media_write_timeout=tg.media_write_timeout,
         read_timeout=tg.read_timeout, poll_timeout=tg.poll_timeout,
@@ -158,11 +160,11 @@ def discord_front_end(settings: Settings) -> FrontEnd:
     return DiscordFrontEnd(token=d.token.get_secret_value(), options=options)
 
 
-def chat_front_ends(settings: Settings) -> list[FrontEnd]:
+def chat_front_ends(settings: Settings, db: Database) -> list[FrontEnd]:
     """Every chat front end whose token is configured."""
     front_ends = []
     if settings.telegram.token is not None:
-        front_ends.append(telegram_front_end(settings))
+        front_ends.append(telegram_front_end(settings, db))
     if settings.discord.token is not None:
         front_ends.append(discord_front_end(settings))
     return front_ends
@@ -191,7 +193,7 @@ async def build_app(
         point_fal_client_at(settings.fal.queue_url, settings.fal.rest_url, settings.fal.cdn_url)
         fal = await stack.enter_async_context(open_fal_client(key))
         provider = FalProvider(fal=fal, http=http, streams=streams, key=key, options=options)
-        chats = [] if console else chat_front_ends(settings)
+        chats = [] if console else chat_front_ends(settings, db)
         notifiers: dict[Platform, Notifier] = {f.platform: f.notifier for f in chats}
         if console:
             notifiers[Platform.CONSOLE] = ConsoleNotifier(

@@ -118,7 +118,22 @@ V1: tuple[str, ...] = (
 # front end is called, so a restart can tell "not posted yet" from "maybe posted".
 V2: tuple[str, ...] = ("ALTER TABLE jobs ADD COLUMN delivery_started_at REAL",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+# v3: chat updates kept from the moment they are fetched until handled (storage.inbox), so
+# an update fetched but not yet handled when the process dies is handled on the next start,
+# and one handled already is not handled again when the platform delivers it once more.
+V3: tuple[str, ...] = (
+    """CREATE TABLE inbox(
+        platform    TEXT NOT NULL,
+        event_id    INTEGER NOT NULL,
+        body        TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        handled_at  REAL,
+        PRIMARY KEY (platform, event_id)
+    )""",
+    "CREATE INDEX inbox_handled ON inbox(platform, handled_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 LATEST = len(MIGRATIONS)
 
 

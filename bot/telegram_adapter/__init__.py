@@ -1,6 +1,7 @@
 """Telegram front end on python-telegram-bot 22: translation only, no business rules.
 
     frontend.py   TelegramFrontEnd: builds the Application, registers handlers, runs polling
+    polling.py    Poller: long polling through the inbox (no update lost or handled twice)
     handlers.py   one callback per kind of update → one core call → one reply
     inputs.py     who sent it, is it meant for us, which image (fetched as bytes), target user
     notifier.py   TelegramNotifier: the core's Notifier (status messages, results, failures)

@@ -47,6 +47,7 @@ from bot.core.service import GenerationService
 from bot.telegram_adapter.handlers import Handlers
 from bot.telegram_adapter.notifier import TelegramNotifier
 from bot.telegram_adapter.options import TelegramOptions
+from bot.telegram_adapter.polling import Inbox, Poller
 from bot.telegram_adapter.refs import BUTTON_PATTERN
 
 USER_MENU = ("imagine", "edit", "balance", "history", "cancel", "help", "start")
@@ -54,6 +55,7 @@ GROUP_MENU = ("imagine", "edit", "balance", "history", "cancel", "help")
 ADMIN_MENU = ("grant", "revoke", "setcredits", "credits", "refund", "ban", "unban", "stats")
 INFO_COMMANDS = ("start", "help", "balance", "history", "cancel")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+STOP_GRACE = 3.0  # seconds the updates being handled get to finish at a stop
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -67,7 +69,8 @@ def build_application(options: TelegramOptions) -> TelegramApp:
         .concurrent_updates(options.concurrent_updates)
         .media_write_timeout(options.media_write_timeout)
         .read_timeout(options.read_timeout)
-        .get_updates_read_timeout(options.poll_timeout + options.read_timeout)
+        .get_updates_read_timeout(options.read_timeout)  # PTB adds the poll's timeout
+        .updater(None)  # polling.Poller fetches the updates
     )
     if options.base_url:
         builder = builder.base_url(options.base_url)
@@ -115,8 +118,9 @@ async def set_menus(bot: Bot, admins: frozenset[str]) -> None:
 class TelegramFrontEnd:
     """Implements ``bot.core.ports.FrontEnd`` for Telegram."""
 
-    def __init__(self, *, options: TelegramOptions) -> None:
+    def __init__(self, *, options: TelegramOptions, inbox: Inbox) -> None:
         self._options = options
+        self._inbox = inbox
         self._notifier = TelegramNotifier(
             private_interval=options.private_interval, group_interval=options.group_interval
         )
@@ -147,26 +151,20 @@ class TelegramFrontEnd:
         self._admins = admins.ids.get(Platform.TELEGRAM, frozenset()) - never
 
     async def run(self) -> None:
-        """Poll until cancelled, then stop polling, finish handlers and shut down."""
+        """Poll until cancelled, then let handlers finish, confirm the offset, shut down."""
         app = self.application
-        updater = app.updater
-        assert updater is not None
         await self._initialize()
+        poller = Poller(app=app, inbox=self._inbox, timeout=self._options.poll_timeout,
+                        allowed_updates=ALLOWED_UPDATES)
         try:
             self._notifier.link.bind(app.bot)
             await set_menus(app.bot, self._admins)
             await app.start()
-            await updater.start_polling(
-                poll_interval=0.0, timeout=self._options.poll_timeout,
-                allowed_updates=ALLOWED_UPDATES,
-            )
             logger.info("telegram bot @{} is polling", app.bot.username)
-            self._ready.set()
-            await asyncio.Event().wait()
+            await poller.run(ready=self._ready.set)
         finally:
+            await poller.stop(grace=STOP_GRACE)
             self._notifier.link.unbind()
-            if updater.running:
-                await updater.stop()
             if app.running:
                 await app.stop()
             await app.shutdown()

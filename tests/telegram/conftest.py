@@ -15,6 +15,8 @@ from bot.telegram_adapter.notifier import TelegramNotifier
 from bot.telegram_adapter.options import TelegramOptions
 from bot.telegram_adapter.refs import chat_ref
 from providers.base import GeneratedImage, ImageRequest, ImageResult
+from storage.db import Database, open_database
+from storage.inbox import Inbox
 from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.driver import Driver, telegram_bot
@@ -38,6 +40,17 @@ def options_for(fake: FakeTelegram, **overrides: Any) -> TelegramOptions:
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with open_database(tmp_path / "bot.db") as database:
+        yield database
+
+
+@pytest.fixture
+def inbox(db: Database) -> Inbox:
+    return Inbox(db=db, platform=Platform.TELEGRAM.value)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.core import texts
 from bot.core.models import Job, Platform, UserRef
 from bot.settings import Settings
 from bot.telegram_adapter import TelegramFrontEnd
-from storage.db import open_database
+from storage.db import Database, open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 from tests.fakes.fal_server import FakeFal
@@ -116,8 +116,8 @@ async def telegram_bot(
     fronts: list[TelegramFrontEnd] = []
     build = bot.app.telegram_front_end
 
-    def capture(s: Settings) -> Any:
-        front = build(s)
+    def capture(s: Settings, db: Database) -> Any:
+        front = build(s, db)
         assert isinstance(front, TelegramFrontEnd)
         fronts.append(front)
         return front
@@ -130,3 +130,12 @@ async def telegram_bot(
         driver = Driver(fake, fal, settings, app, fronts[-1], ledger, jobs)
         await fake.wait_for("getUpdates", count=polls + 1)  # polling
         yield driver
+
+
+async def redelivered(tg: Driver, update: dict[str, Any]) -> None:
+    """Telegram delivers ``update`` again; return once the bot has fetched it and polled
+    past it (so whatever it was going to do with it has started), and is idle."""
+    tg.fake.redeliver(update)
+    after = len(tg.fake.calls_of("getUpdates"))
+    await tg.fake.wait_until(lambda: len(tg.fake.calls_of("getUpdates")) >= after + 2)
+    await tg.idle()

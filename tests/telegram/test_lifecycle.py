@@ -15,6 +15,8 @@ from bot.core.models import Platform
 from bot.settings import Settings
 from bot.telegram_adapter import TelegramFrontEnd
 from bot.telegram_adapter.frontend import TelegramStartFailed
+from storage.db import Database
+from storage.inbox import Inbox
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import options_for
 
@@ -27,10 +29,10 @@ async def run_briefly(front: TelegramFrontEnd, fake: FakeTelegram) -> None:
         await task
 
 
-def test_the_settings_build_the_application_as_configured() -> None:
+def test_the_settings_build_the_application_as_configured(db: Database) -> None:
     settings = Settings(telegram={"token": "1:abc", "base_url": "http://127.0.0.1:9/bot",
                                   "concurrent_updates": 8, "media_write_timeout": 90})
-    front = bot.app.telegram_front_end(settings)
+    front = bot.app.telegram_front_end(settings, db)
     assert isinstance(front, TelegramFrontEnd) and front.platform is Platform.TELEGRAM
     app = front.application
     assert app.bot.base_url == "http://127.0.0.1:9/bot1:abc"
@@ -42,10 +44,10 @@ def test_the_settings_build_the_application_as_configured() -> None:
 
 
 async def test_menus_for_private_chats_groups_and_admins_then_a_clean_stop(
-    fake: FakeTelegram,
+    fake: FakeTelegram, inbox: Inbox
 ) -> None:
     fake.user(900)
-    front = TelegramFrontEnd(options=options_for(fake))
+    front = TelegramFrontEnd(options=options_for(fake), inbox=inbox)
     admins = AdminIds({Platform.TELEGRAM: frozenset({"900", "1087968824"})})
     front.attach(router=None, service=None, admins=admins)  # type: ignore[arg-type]
     await run_briefly(front, fake)
@@ -62,10 +64,10 @@ async def test_menus_for_private_chats_groups_and_admins_then_a_clean_stop(
 
 
 async def test_a_rejected_token_stops_with_a_message_without_the_token(
-    fake: FakeTelegram,
+    fake: FakeTelegram, inbox: Inbox
 ) -> None:
     wrong = "7000001:WRONG-token-that-must-not-be-printed"
-    front = TelegramFrontEnd(options=options_for(fake, token=wrong))
+    front = TelegramFrontEnd(options=options_for(fake, token=wrong), inbox=inbox)
     front.attach(router=None, service=None, admins=AdminIds({}))  # type: ignore[arg-type]
     with pytest.raises(TelegramStartFailed) as raised:
         await front.run()
@@ -73,9 +75,9 @@ async def test_a_rejected_token_stops_with_a_message_without_the_token(
     assert raised.value.__suppress_context__
 
 
-async def test_telegram_unreachable_at_start_is_retried(fake: FakeTelegram) -> None:
+async def test_telegram_unreachable_at_start_is_retried(fake: FakeTelegram, inbox: Inbox) -> None:
     fake.fail("getMe", 502, "Bad Gateway")
-    front = TelegramFrontEnd(options=options_for(fake))
+    front = TelegramFrontEnd(options=options_for(fake), inbox=inbox)
     front.attach(router=None, service=None, admins=AdminIds({}))  # type: ignore[arg-type]
     await run_briefly(front, fake)
     assert [c.status for c in fake.calls if c.method == "getMe"] == [502, 200]
