@@ -12,7 +12,7 @@ from bot.core.models import JobState, Platform
 from storage.db import open_database
 from storage.inbox import Inbox
 from tests.fakes.fal_server import FakeFal
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import Call, FakeTelegram
 from tests.telegram.driver import telegram_bot
 
 
@@ -53,3 +53,20 @@ async def test_an_update_fetched_but_not_handled_is_handled_by_the_next_run(
         assert await tg.balance(11) == (8, 0)
     async with open_database(tmp_path / "bot.db") as db:
         assert await Inbox(db=db, platform=Platform.TELEGRAM.value).unhandled() == []
+
+
+async def test_failed_polls_are_retried_after_a_pause_and_nothing_is_lost(
+    tmp_path: Path, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = fake.user(11)
+
+    def refused() -> list[Call]:
+        return [c for c in fake.calls if c.method == "getUpdates" and c.status == 502]
+
+    async with FakeFal() as fal, telegram_bot(tmp_path, fake, fal, monkeypatch) as tg:
+        fake.fail("getUpdates", 502, "Bad Gateway", times=2)
+        await fake.wait_until(refused, timeout=5)
+        update = fake.send(ann, "/balance")  # while the bot waits to poll again
+        reply = await tg.answer(update, timeout=10)
+        assert reply["text"].startswith("💳")
+        assert len(refused()) == 2  # polled again 1 s, then 2 s after a failure
