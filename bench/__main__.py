@@ -125,7 +125,8 @@ def profiled(directory: Path | None, name: str) -> Iterator[None]:
     finally:
         profiler.stop()
         (directory / f"{name}.txt").write_text(profiler.output_text(show_all=False))
-        profiler.last_session.save(str(directory / f"{name}.pyisession"))
+        if (session := profiler.last_session) is not None:
+            session.save(str(directory / f"{name}.pyisession"))
         print(f"{name} profile: {directory / name}.txt", file=sys.stderr, flush=True)
 
 
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only:
         (workdir / name.lower()).mkdir(parents=True, exist_ok=True)
     quiet_logs(workdir / "bot.log")
+    if args.profile:  # P5's children trace their memory (bench.p5_memory)
+        os.environ["BENCH_PROFILE_DIR"] = str(args.profile.resolve())
     rows = asyncio.run(measure(args.only, options, workdir, args.profile))
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(render(rows, parameters(args, options), when))

@@ -11,6 +11,11 @@ VmRSS from /proc/self/status after ``gc.collect()``.
   up (pools, caches: RSS climbs for ~1,500 jobs, then stays flat), then RSS; then
   ``finished`` more, then RSS again. The goal is set for 5,000: a shorter run is shown
   for information.
+
+With ``python -m bench --profile DIR`` the child also traces allocations (tracemalloc)
+and writes where the memory is at each reading: ``DIR/P5-queued.txt`` (the biggest
+allocation sites with the jobs queued) and ``DIR/P5-finished.txt`` (what grew between
+the two readings).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import sys
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +39,8 @@ from bench.report import Row, at_most, info
 
 WAVE = 100  # users, one job each per wave
 RATE = 300.0  # interactions per second, as in P2
+PROFILE_ENV = "BENCH_PROFILE_DIR"  # set by ``python -m bench --profile DIR``
+TOP = 25  # allocation sites listed
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,23 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def memory_report(name: str, snapshot: tracemalloc.Snapshot,
+                  before: tracemalloc.Snapshot | None = None) -> None:
+    """The biggest allocation sites (or, given ``before``, the biggest growth) into
+    ``$BENCH_PROFILE_DIR/<name>.txt``, when profiling."""
+    directory = os.environ.get(PROFILE_ENV)
+    if not directory or not tracemalloc.is_tracing():
+        return
+    stats = (snapshot.compare_to(before, "lineno") if before else snapshot.statistics("lineno"))
+    lines = [str(stat) for stat in stats[:TOP]]
+    total = sum(stat.size for stat in snapshot.statistics("filename")) / 1e6
+    Path(directory, f"{name}.txt").write_text(f"traced: {total:.1f} MB\n" + "\n".join(lines))
+
+
+def traced() -> tracemalloc.Snapshot | None:
+    return tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
 
 
 async def queued(host: FakeHost, workdir: Path, count: int) -> dict[str, float]:
@@ -67,7 +93,10 @@ async def queued(host: FakeHost, workdir: Path, count: int) -> dict[str, float]:
                     break
                 await asyncio.sleep(0.1)
         await asyncio.sleep(2.5)  # status edits settle (one per job, 2 s apart at most)
-        return {"idle": idle, "rss": rss_mb(), "waiting": bot.app.runner.waiting}
+        rss = rss_mb()
+        if (snapshot := traced()) is not None:
+            memory_report("P5-queued", snapshot)
+        return {"idle": idle, "rss": rss, "waiting": bot.app.runner.waiting}
 
 
 async def wave(host: FakeHost, bot: DiscordBot, persons: list[Any], n: int) -> None:
@@ -87,14 +116,19 @@ async def finished(host: FakeHost, workdir: Path, count: int, warm: int) -> dict
     async with discord_bot(host, settings) as bot:
         for n in range(warm // WAVE):
             await wave(host, bot, persons, n)
-        before = rss_mb()
+        before, start = rss_mb(), traced()
         for n in range(count // WAVE):
             await wave(host, bot, persons, warm // WAVE + n)
-        return {"before": before, "after": rss_mb()}
+        after = rss_mb()
+        if start is not None and (end := traced()) is not None:
+            memory_report("P5-finished", end, before=start)
+        return {"before": before, "after": after}
 
 
 async def child(mode: str, urls: dict[str, str], workdir: Path, count: int, warm: int) -> None:
     quiet_logs(workdir / "bot.log")
+    if os.environ.get(PROFILE_ENV):
+        tracemalloc.start(1)
     async with httpx.AsyncClient(base_url=urls["control"]) as http:
         host = FakeHost(urls, http)
         if mode == "queued":
