@@ -33,18 +33,11 @@ import aiosqlite
 
 from bot.core.models import ChatRef, Job, JobState, UserRef
 from providers.base import ImageRequest, ImageResult, Submission
+from storage.admission import admit, within_cap
 from storage.codec import chat_to_json, request_to_json, result_to_json
 from storage.db import Database
-from storage.errors import (
-    NotFound,
-    NotRefundable,
-    RefundBlock,
-    SpendCapReached,
-    StorageError,
-    TooManyJobs,
-    UserBanned,
-)
-from storage.job_reads import OPEN, JobReads, JobStats, find_job, load_job
+from storage.errors import NotFound, NotRefundable, RefundBlock, StorageError
+from storage.job_reads import JobReads, JobStats, find_job, load_job
 from storage.ledger import Change, Ledger
 from storage.postings import (
     SYSTEM_ACTOR,
@@ -55,7 +48,7 @@ from storage.postings import (
     post,
     record_action,
 )
-from storage.sql import execute, fetchone, scalar_int
+from storage.sql import execute, fetchone
 
 __all__ = ["JobStats", "JobStore"]
 
@@ -75,11 +68,6 @@ WHERE id = ? AND state = ?"""
 
 _ROW = "SELECT user_id, cost, state, charged FROM jobs WHERE id = ?"
 DAY = 86_400.0
-# Spent: what delivered jobs charged; held: the full cost of jobs still in flight.
-_SPENT_SINCE = f"""
-SELECT COALESCE(SUM(CASE WHEN j.state = 'delivered' THEN j.charged
-                         WHEN {OPEN} THEN j.cost ELSE 0 END), 0)
-FROM jobs j WHERE j.user_id = ? AND j.created_at >= ?"""
 _FAILURES = frozenset({JobState.FAILED, JobState.CANCELLED})
 
 
@@ -117,10 +105,10 @@ class JobStore(JobReads):
             existing = await find_job(conn, job_id, event_key)
             if existing is not None:
                 return existing, False
-            await _admit(conn, user_id, max_in_flight)
+            await admit(conn, user_id, max_in_flight)
             now = time.time()
             if daily_cap is not None:
-                await _within_cap(conn, user_id, cost, daily_cap, since=now - DAY)
+                await within_cap(conn, user_id, cost, daily_cap, since=now - DAY)
             image = request.image
             row = {
                 "id": job_id,
@@ -272,26 +260,6 @@ def _posting(user_id: int, job_id: str, kind: LedgerKind, cost: int, reason: str
         reason=str(reason),
         job_id=job_id,
     )
-
-
-async def _admit(conn: aiosqlite.Connection, user_id: int, max_in_flight: int) -> None:
-    """Refuse a banned user or one already at the in-flight cap."""
-    if await scalar_int(conn, "SELECT banned FROM users WHERE id = ?", (user_id,)):
-        raise UserBanned(f"user {user_id} is banned")
-    in_flight = await scalar_int(
-        conn, f"SELECT COUNT(*) FROM jobs j WHERE j.user_id = ? AND {OPEN}", (user_id,)
-    )
-    if in_flight >= max_in_flight:
-        raise TooManyJobs(max_in_flight)
-
-
-async def _within_cap(
-    conn: aiosqlite.Connection, user_id: int, cost: int, cap: int, *, since: float
-) -> None:
-    """Refuse a job that would take the user's last 24 hours of spending past ``cap``."""
-    spent = await scalar_int(conn, _SPENT_SINCE, (user_id, since))
-    if spent + cost > cap:
-        raise SpendCapReached(cap, spent)
 
 
 async def _settle(
