@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import discord
-import discord.gateway
-import fal_client.client
 import pytest
-import yarl
 
 from bot.app import build_app
 from bot.core.models import Job, Platform, UserRef
@@ -28,8 +24,8 @@ from bot.settings import LoraSettings, Settings
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 from tests.discord.payloads import ADMIN, Person, inject
-from tests.fakes.discord_server import BOT_TOKEN, FakeDiscord, Recorded
-from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
+from tests.fakes.discord_server import BOT_TOKEN, FakeDiscord, Recorded, point_discord_at
+from tests.fakes.fal_server import FakeFal, fast_fal_client_retries, keep_fal_client_urls
 from tests.harness import bot_settings
 
 EPHEMERAL = 64
@@ -158,18 +154,14 @@ async def running(settings: Settings, fake: FakeDiscord, fal: FakeFal) -> AsyncI
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
-        monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
-        gateway = yarl.URL(server.gateway_url)
-        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", gateway)
+        point_discord_at(server, monkeypatch)
         yield server
 
 
 @pytest.fixture
 async def fal(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeFal]:
     fast_fal_client_retries(monkeypatch)
-    module = fal_client.client
-    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
-        monkeypatch.setattr(module, name, getattr(module, name))  # restored after the test
+    keep_fal_client_urls(monkeypatch)
     async with FakeFal(inference_seconds=0.05, queue_steps=1) as server:
         yield server
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from providers.fal import point_fal_client_at
-from tests.fakes.fal_server import TEST_FAL_KEY, FakeFal, Fault
+from tests.fakes.fal_server import TEST_FAL_KEY, FakeFal, Fault, keep_fal_client_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Key {TEST_FAL_KEY}"}
@@ -23,8 +23,7 @@ AUTH = {"Authorization": f"Key {TEST_FAL_KEY}"}
 async def pointed(
     fal: FakeFal, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[fal_client.AsyncClient]:
-    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
-        monkeypatch.setattr(fal_client.client, name, getattr(fal_client.client, name))
+    keep_fal_client_urls(monkeypatch)
     point_fal_client_at(fal.queue_url, fal.rest_url, fal.cdn_url)
     client = fal_client.AsyncClient(key=TEST_FAL_KEY)
     yield client

@@ -20,7 +20,13 @@ from providers.base import (
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
 from providers.images import prepare_input_image
 from tests.fakes import images
-from tests.fakes.fal_server import TEST_FAL_KEY, FakeFal, Fault, make_fal_provider
+from tests.fakes.fal_server import (
+    TEST_FAL_KEY,
+    FakeFal,
+    Fault,
+    keep_fal_client_urls,
+    make_fal_provider,
+)
 from tests.providers.conftest import FAST, Updates
 
 LORA = LoraWeight("https://huggingface.co/acme/style/resolve/main/style.safetensors", 0.75)
@@ -256,8 +262,7 @@ def test_options_refuse_endpoints_without_a_schema() -> None:
 
 
 def test_point_fal_client_at_sets_the_module_urls(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
-        monkeypatch.setattr(fal_client.client, name, getattr(fal_client.client, name))
+    keep_fal_client_urls(monkeypatch)
     point_fal_client_at("http://proxy:1/queue", "http://proxy:1/rest/", "http://proxy:1/cdn")
     assert fal_client.client.QUEUE_URL_FORMAT == "http://proxy:1/queue/"
     assert fal_client.client.REST_URL == "http://proxy:1/rest"

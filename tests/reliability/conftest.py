@@ -8,16 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import discord
-import discord.gateway
-import fal_client.client
 import pytest
-import yarl
 from loguru import logger
 
 from tests.discord.conftest import World, make_settings, running
-from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
+from tests.fakes.discord_server import FakeDiscord, point_discord_at
+from tests.fakes.fal_server import FakeFal, fast_fal_client_retries, keep_fal_client_urls
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.driver import Driver, telegram_bot
 
@@ -86,9 +82,7 @@ async def fal(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeFal]:
     """FakeFal with fal-client's own retry back-off made fast; fal-client's module URLs
     (which build_app points at the fake) are restored after the test."""
     fast_fal_client_retries(monkeypatch)
-    module = fal_client.client
-    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
-        monkeypatch.setattr(module, name, getattr(module, name))
+    keep_fal_client_urls(monkeypatch)
     async with FakeFal(inference_seconds=0.05, queue_steps=1) as server:
         yield server
 
@@ -112,9 +106,7 @@ async def tg(
 @pytest.fixture
 async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
-        monkeypatch.setattr(discord.http.Route, "BASE", server.api_url)
-        gateway = yarl.URL(server.gateway_url)
-        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", gateway)
+        point_discord_at(server, monkeypatch)
         yield server
 
 

@@ -29,11 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import discord
-import discord.gateway
-import fal_client.client
 import pytest
-import yarl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,8 +42,8 @@ from providers.base import JobKind, LoraWeight
 from storage.ledger import Ledger
 from tests.discord.conftest import World, make_settings, running
 from tests.discord.payloads import ADMIN, ALICE, BOB, IMPOSTOR, Person, slash
-from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
+from tests.fakes.discord_server import FakeDiscord, point_discord_at
+from tests.fakes.fal_server import FakeFal, fast_fal_client_retries, keep_fal_client_urls
 from tests.fakes.images import (
     animated_gif_bytes,
     decompression_bomb_png,
@@ -75,9 +71,7 @@ CHAT_IMAGE_LIMIT = "10.0 MB"  # Settings default for Telegram and Discord
 async def fal(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeFal]:
     """A FakeFal that generates at once: each row ends with a good request."""
     fast_fal_client_retries(monkeypatch)
-    module = fal_client.client
-    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
-        monkeypatch.setattr(module, name, getattr(module, name))
+    keep_fal_client_urls(monkeypatch)
     async with FakeFal(inference_seconds=0.002, queue_steps=0) as server:
         yield server
 
@@ -492,9 +486,7 @@ async def front_end(
             yield TelegramFront(tg)
     else:
         async with FakeDiscord() as fake:
-            monkeypatch.setattr(discord.http.Route, "BASE", fake.api_url)
-            gateway = yarl.URL(fake.gateway_url)
-            monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", gateway)
+            point_discord_at(fake, monkeypatch)
             async with running(make_settings(tmp_path, fal), fake, fal) as world:
                 yield DiscordFront(world)
 

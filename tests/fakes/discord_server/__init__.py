@@ -27,9 +27,11 @@ scanned for secrets by tests/fakes/record_registry.py. Faults:
 
 Modules: ``wire`` (ids, the bot's identity, bodies, errors, Recorded/Upload/Fault),
 ``state`` (what the fake holds; the message store), ``faults`` (scripting faults),
-``routes`` (the REST handlers), ``server`` (FakeDiscord: the app, dispatch, what tests read).
+``routes`` (the REST handlers), ``server`` (FakeDiscord: the app, dispatch, what tests read),
+``client`` (``point_discord_at``, the pointing above for one test).
 """
 
+from tests.fakes.discord_server.client import point_discord_at
 from tests.fakes.discord_server.server import FakeDiscord
 from tests.fakes.discord_server.state import Handler
 from tests.fakes.discord_server.wire import (
@@ -55,5 +57,6 @@ __all__ = [
     "Handler",
     "Recorded",
     "Upload",
+    "point_discord_at",
     "snowflake",
 ]

@@ -36,6 +36,7 @@ from tests.fakes.fal_server.cli import main
 from tests.fakes.fal_server.client import (
     TEST_FAL_KEY,
     fast_fal_client_retries,
+    keep_fal_client_urls,
     make_fal_provider,
 )
 from tests.fakes.fal_server.faults import SUBMIT_FAULTS, Fault
@@ -51,6 +52,7 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "fast_fal_client_retries",
+    "keep_fal_client_urls",
     "main",
     "make_fal_provider",
 ]

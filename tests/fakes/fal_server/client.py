@@ -18,6 +18,13 @@ TEST_FAL_KEY = "test-fal-key-SECRET"
 REGISTRY.fal_key(TEST_FAL_KEY)
 
 
+def keep_fal_client_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fal-client's module URLs (which build_app and tests point at a fake) are put back
+    as they were after the test."""
+    for name in ("QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
+        monkeypatch.setattr(fal_client.client, name, getattr(fal_client.client, name))
+
+
 def fast_fal_client_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make fal-client's own retry back-off ~1 ms (its async delays are hard-coded)."""
     monkeypatch.setattr(fal_client.client, "_get_retry_delay", lambda *args, **kwargs: 0.001)
