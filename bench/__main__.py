@@ -34,7 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(FIGURES), help="e.g. P1,P3")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
-        "--profile", type=Path, metavar="DIR",
+        "--profile",
+        type=Path,
+        metavar="DIR",
         help="write a pyinstrument profile of each figure's run to DIR (pip install -e '.[bench]')",
     )
     args = parser.parse_args(argv)
@@ -59,16 +61,13 @@ class Plan:
 
 def plan(quick: bool) -> Plan:
     return Plan(
-        p1=p1_e2e.P1Options(
-            trials=1 if quick else 5, jobs=200, users=50, rounds=1 if quick else 3
-        ),
+        p1=p1_e2e.P1Options(trials=1 if quick else 5, jobs=200, users=50, rounds=1 if quick else 3),
         p2=p2_defer.P2Options(commands=300, rate=300.0, at_once=not quick),
-        p3=p3_requests.P3Options(
-            short=0.5, long=4.0 if quick else 30.0, trials=1 if quick else 3
-        ),
+        p3=p3_requests.P3Options(short=0.5, long=4.0 if quick else 30.0, trials=1 if quick else 3),
         p4=p4_ledger.P4Options(pairs=300 if quick else 1000, workers=16),
         p5=p5_memory.P5Options(
-            queued=300 if quick else 1000, finished=300 if quick else 5000,
+            queued=300 if quick else 1000,
+            finished=300 if quick else 5000,
             warm=300 if quick else 1000,
         ),
         p6=p6_lifecycle.P6Options(starts=1 if quick else 3, in_flight=8 if quick else 20),
@@ -132,10 +131,10 @@ def profiled(directory: Path | None, name: str) -> Iterator[None]:
 
 def parameters(args: argparse.Namespace, options: Plan) -> list[str]:
     mode = "quick" if args.quick else "full"
-    return [f"`python -m bench{' --quick' if args.quick else ''}` ({mode} run), "
-            f"os.cpu_count() = {os.cpu_count()}"] + [
-        f"{name}: {getattr(options, name.lower())}" for name in FIGURES if name in args.only
-    ]
+    return [
+        f"`python -m bench{' --quick' if args.quick else ''}` ({mode} run), "
+        f"os.cpu_count() = {os.cpu_count()}"
+    ] + [f"{name}: {getattr(options, name.lower())}" for name in FIGURES if name in args.only]
 
 
 def main(argv: list[str] | None = None) -> int:

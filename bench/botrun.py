@@ -48,17 +48,22 @@ def bot_settings(host: FakeHost, workdir: Path, *, front: str, **sections: Any) 
     """Production defaults, pointed at the fakes, with one chat front end (``front``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     base: dict[str, Any] = {
-        "fal": {"key": TEST_FAL_KEY, "queue_url": host.fal_url, "rest_url": host.fal_url,
-                "cdn_url": host.fal_url},
+        "fal": {
+            "key": TEST_FAL_KEY,
+            "queue_url": host.fal_url,
+            "rest_url": host.fal_url,
+            "cdn_url": host.fal_url,
+        },
         "storage": {"database": str(workdir / "bot.db")},
         "console": {"output_dir": str(workdir / "out")},
     }
     if front == "discord":
-        base["discord"] = {"token": BOT_TOKEN,
-                           "command_hash_file": str(workdir / "commands.sha256")}
+        base["discord"] = {
+            "token": BOT_TOKEN,
+            "command_hash_file": str(workdir / "commands.sha256"),
+        }
     else:
-        base["telegram"] = {"token": host.urls["telegram_token"],
-                            "base_url": host.urls["telegram"]}
+        base["telegram"] = {"token": host.urls["telegram_token"], "base_url": host.urls["telegram"]}
     return Settings(**merge(base, sections))
 
 

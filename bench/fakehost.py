@@ -160,8 +160,13 @@ class TimedTelegram(FakeTelegram):
             user = self.user(int(item["user_id"]))
             update = self.send(user, item["text"])
             message = update["message"]
-            sent.append({"message_id": message["message_id"], "chat_id": message["chat"]["id"],
-                         "at": time.monotonic()})
+            sent.append(
+                {
+                    "message_id": message["message_id"],
+                    "chat_id": message["chat"]["id"],
+                    "at": time.monotonic(),
+                }
+            )
         return sent
 
     def reset(self) -> None:
@@ -233,9 +238,14 @@ async def serve(inference: float, queue_steps: int) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        urls = {"control": f"http://127.0.0.1:{port}", "fal": fal.url,
-                "discord_api": discord.api_url, "discord_gateway": discord.gateway_url,
-                "telegram": telegram.base_url, "telegram_token": telegram.token}
+        urls = {
+            "control": f"http://127.0.0.1:{port}",
+            "fal": fal.url,
+            "discord_api": discord.api_url,
+            "discord_gateway": discord.gateway_url,
+            "telegram": telegram.base_url,
+            "telegram_token": telegram.token,
+        }
         print(json.dumps(urls), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -74,8 +74,11 @@ def split_cores(fakes: int) -> None:
 
 def clean_environment() -> dict[str, str]:
     """The environment without operator config, and with loopback kept off any proxy."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BOT_") and k not in ("FAL_KEY", "DISCORD_TOKEN", "TELEGRAM_TOKEN")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BOT_") and k not in ("FAL_KEY", "DISCORD_TOKEN", "TELEGRAM_TOKEN")
+    }
     env["NO_PROXY"] = "127.0.0.1,localhost"
     env["PYTHONPATH"] = str(ROOT)
     return env
@@ -88,9 +91,17 @@ async def fake_host(
     """The fakes in a child process for the duration of the block (stderr into ``log``)."""
     errors = log.open("ab") if log is not None else None
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.fakehost",
-        "--inference", str(inference), "--queue-steps", str(queue_steps),
-        stdout=asyncio.subprocess.PIPE, stderr=errors, cwd=ROOT, env=clean_environment(),
+        sys.executable,
+        "-m",
+        "bench.fakehost",
+        "--inference",
+        str(inference),
+        "--queue-steps",
+        str(queue_steps),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=errors,
+        cwd=ROOT,
+        env=clean_environment(),
     )
     if errors is not None:
         errors.close()

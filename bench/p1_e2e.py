@@ -85,8 +85,9 @@ async def discord_single(host: FakeHost, bot: DiscordBot, trials: int) -> tuple[
     return bot_times, base_times
 
 
-async def bot_load(host: FakeHost, bot: DiscordBot, jobs: int, users: int,
-                   round_: int) -> tuple[list[float], list[float], float]:
+async def bot_load(
+    host: FakeHost, bot: DiscordBot, jobs: int, users: int, round_: int
+) -> tuple[list[float], list[float], float]:
     """E2E seconds per job, fal completion → result posted per job, the bot's CPU seconds."""
     await host.reset()
     persons = people(users, first=820_000_000_000_000_000 + 1000 * round_)
@@ -147,29 +148,62 @@ async def run(host: FakeHost, workdir: Path, options: P1Options) -> list[Row]:
     await host.configure_fal(inference_seconds=2.0, queue_steps=1)
     rows: list[Row] = []
     tg_bot, tg_base = await telegram_single(host, workdir / "p1-telegram", options.trials)
-    rows.append(ratio_row(f"P1 one job, Telegram (median of {options.trials})",
-                          median(tg_bot), median(tg_base), 1.02))
+    rows.append(
+        ratio_row(
+            f"P1 one job, Telegram (median of {options.trials})",
+            median(tg_bot),
+            median(tg_base),
+            1.02,
+        )
+    )
     per_user = math.ceil(options.jobs / options.users)
     settings = bot_settings(
-        host, workdir / "p1-discord", front="discord",
-        limits={"global_concurrency": options.jobs, "per_user_in_flight": per_user,
-                "requests_per_minute": max(10, per_user)},
+        host,
+        workdir / "p1-discord",
+        front="discord",
+        limits={
+            "global_concurrency": options.jobs,
+            "per_user_in_flight": per_user,
+            "requests_per_minute": max(10, per_user),
+        },
         credits={"initial": 10_000},
     )
     async with discord_bot(host, settings) as bot:
         dc_bot, dc_base = await discord_single(host, bot, options.trials)
-        rows.append(ratio_row(f"P1 one job, Discord (median of {options.trials})",
-                              median(dc_bot), median(dc_base), 1.02))
+        rows.append(
+            ratio_row(
+                f"P1 one job, Discord (median of {options.trials})",
+                median(dc_bot),
+                median(dc_base),
+                1.02,
+            )
+        )
         load = await under_load(host, bot, options)
     n, samples = options.jobs, options.jobs * options.rounds
     label = f"P1 {n} jobs / {options.users} users, Discord, p95 of {options.rounds} runs"
     rows.append(ratio_row(label, percentile(load.bot, 0.95), percentile(load.base, 0.95), 1.05))
-    rows.append(info(f"P1 {n} jobs: median / max",
-                     f"{median(load.bot):.3f} / {max(load.bot, default=math.nan):.3f} s",
-                     f"{median(load.base):.3f} / {max(load.base):.3f} s",
-                     f"{len(load.bot)}/{samples} delivered"))
-    rows.append(info(f"P1 {n} jobs: CPU seconds per run", f"{load.bot_cpu / options.rounds:.2f} s",
-                     f"{load.base_cpu / options.rounds:.2f} s", "bench process"))
-    rows.append(info(f"P1 {n} jobs: fal completion → posted, p95",
-                     f"{1000 * percentile(load.lags, 0.95):.0f} ms", "–", f"{len(load.lags)} jobs"))
+    rows.append(
+        info(
+            f"P1 {n} jobs: median / max",
+            f"{median(load.bot):.3f} / {max(load.bot, default=math.nan):.3f} s",
+            f"{median(load.base):.3f} / {max(load.base):.3f} s",
+            f"{len(load.bot)}/{samples} delivered",
+        )
+    )
+    rows.append(
+        info(
+            f"P1 {n} jobs: CPU seconds per run",
+            f"{load.bot_cpu / options.rounds:.2f} s",
+            f"{load.base_cpu / options.rounds:.2f} s",
+            "bench process",
+        )
+    )
+    rows.append(
+        info(
+            f"P1 {n} jobs: fal completion → posted, p95",
+            f"{1000 * percentile(load.lags, 0.95):.0f} ms",
+            "–",
+            f"{len(load.lags)} jobs",
+        )
+    )
     return rows

@@ -37,8 +37,10 @@ class P2Options:
 
 def burst(count: int) -> list[dict[str, Any]]:
     persons = people(count, first=840_000_000_000_000_000)
-    return [imagine(p, f"fox number {i}") if i % 5 == 0 else slash(LIGHT[i % 4], who=p)
-            for i, p in enumerate(persons)]
+    return [
+        imagine(p, f"fox number {i}") if i % 5 == 0 else slash(LIGHT[i % 4], who=p)
+        for i, p in enumerate(persons)
+    ]
 
 
 async def inject_all(
@@ -58,8 +60,9 @@ async def floor(bot: DiscordBot, count: int) -> list[float]:
     http = bot.front.bot.http
     times = []
     for payload in burst(count):
-        route = Route("POST", "/interactions/{id}/{token}/callback",
-                      id=payload["id"], token=payload["token"])
+        route = Route(
+            "POST", "/interactions/{id}/{token}/callback", id=payload["id"], token=payload["token"]
+        )
         started = time.monotonic()
         await http.request(route, json={"type": 5, "data": {"flags": 0}})
         times.append(time.monotonic() - started)
@@ -93,16 +96,24 @@ async def run(host: FakeHost, workdir: Path, options: P2Options) -> list[Row]:
         rows_at_once = []
         if options.at_once:
             at_once, _, cpu_at_once = await measure(host, bot, options.commands, 0)
-            rows_at_once.append(info(
-                f"P2 defer p99, all {options.commands} at once (stress)",
-                f"{percentile(at_once, 0.99):.1f} ms", "–", f"bot CPU {cpu_at_once:.2f} s",
-            ))
+            rows_at_once.append(
+                info(
+                    f"P2 defer p99, all {options.commands} at once (stress)",
+                    f"{percentile(at_once, 0.99):.1f} ms",
+                    "–",
+                    f"bot CPU {cpu_at_once:.2f} s",
+                )
+            )
         base = await floor(bot, 50)
     base_ms = f"{1000 * median(base):.1f} ms"
     label = f"P2 defer p99, {options.commands} commands at {options.rate:g}/s"
     return [
         at_most(label, percentile(delays, 0.99), 100, "ms", baseline=f"{base_ms} (one)"),
-        info("P2 defer median / max", f"{median(delays):.1f} / {max(delays):.1f} ms", base_ms,
-             f"{len(delays)}/{sent} deferred; bot CPU {cpu:.2f} s"),
+        info(
+            "P2 defer median / max",
+            f"{median(delays):.1f} / {max(delays):.1f} ms",
+            base_ms,
+            f"{len(delays)}/{sent} deferred; bot CPU {cpu:.2f} s",
+        ),
         *rows_at_once,
     ]

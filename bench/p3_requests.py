@@ -69,18 +69,24 @@ async def one_job(host: FakeHost, bot: DiscordBot, person: Any) -> Trial:
         )
     await bot.idle()
     stats = await host.fal_stats()
-    base_rid = next(s["rid"] for s in stats["submissions"]
-                    if str(s["payload"]["prompt"]).endswith(BASELINE_MARK))
+    base_rid = next(
+        s["rid"]
+        for s in stats["submissions"]
+        if str(s["payload"]["prompt"]).endswith(BASELINE_MARK)
+    )
     rid = submitted["rid"]
     done = stats["completed_at"][rid]
     return Trial(
-        bot_requests=stats["per_job"][rid], base_requests=stats["per_job"][base_rid],
-        to_posted=results[0]["at"] - done, to_download=stats["file_at"][rid] - done,
+        bot_requests=stats["per_job"][rid],
+        base_requests=stats["per_job"][base_rid],
+        to_posted=results[0]["at"] - done,
+        to_download=stats["file_at"][rid] - done,
     )
 
 
-async def series(host: FakeHost, bot: DiscordBot, inference: float, count: int,
-                 first: int) -> list[Trial]:
+async def series(
+    host: FakeHost, bot: DiscordBot, inference: float, count: int, first: int
+) -> list[Trial]:
     await host.configure_fal(inference_seconds=inference, queue_steps=1)
     return [await one_job(host, bot, p) for p in people(count, first=first)]
 
@@ -95,13 +101,27 @@ async def run(host: FakeHost, workdir: Path, options: P3Options) -> list[Row]:
     for label, trials, seconds in (("short", short, options.short), ("long", long, options.long)):
         worst = max(t.bot_requests for t in trials)
         base = median([float(t.base_requests) for t in trials])
-        rows.append(at_most(f"P3 fal requests per job, {label} ({seconds:g} s)", worst, 4, "",
-                            baseline=f"{base:.0f}"))
+        rows.append(
+            at_most(
+                f"P3 fal requests per job, {label} ({seconds:g} s)",
+                worst,
+                4,
+                "",
+                baseline=f"{base:.0f}",
+            )
+        )
     everything = short + long
     posted = max(1000 * t.to_posted for t in everything)
     download = max(1000 * t.to_download for t in everything)
-    rows.append(at_most(f"P3 fal completion → result posted, worst of {len(everything)}",
-                        posted, 100, "ms"))
-    rows.append(info("P3 fal completion → image download starts, worst",
-                     f"{download:.1f} ms", "–", f"{len(everything)} jobs"))
+    rows.append(
+        at_most(f"P3 fal completion → result posted, worst of {len(everything)}", posted, 100, "ms")
+    )
+    rows.append(
+        info(
+            "P3 fal completion → image download starts, worst",
+            f"{download:.1f} ms",
+            "–",
+            f"{len(everything)} jobs",
+        )
+    )
     return rows

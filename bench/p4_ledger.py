@@ -33,7 +33,8 @@ class P4Options:
 
 
 RESULT = ImageResult(
-    endpoint="fal-ai/flux-lora", seed=7,
+    endpoint="fal-ai/flux-lora",
+    seed=7,
     images=(GeneratedImage("https://cdn.example/1.png", 1024, 768, "image/png"),),
 )
 
@@ -60,9 +61,14 @@ class Raw:
 async def pair(jobs: JobStore, user: UserRef, job_id: str) -> float:
     """One job held, moved along and captured; seconds spent in the hold and the capture."""
     started = time.perf_counter()
-    job, _ = await jobs.create(job_id=job_id, user=user, chat=ChatRef(chat_id="c"),
-                               request=ImageRequest(prompt="a red fox at dawn"), cost=2,
-                               max_in_flight=2)
+    job, _ = await jobs.create(
+        job_id=job_id,
+        user=user,
+        chat=ChatRef(chat_id="c"),
+        request=ImageRequest(prompt="a red fox at dawn"),
+        cost=2,
+        max_in_flight=2,
+    )
     held = time.perf_counter()
     await jobs.mark_submitting(job.id)
     await jobs.mark_submitted(job.id, Submission("fal-ai/flux-lora", f"r-{job_id}"))
@@ -120,11 +126,23 @@ async def run(workdir: Path, options: P4Options) -> list[Row]:
     totals, settings = await measure(workdir, options)
     raw = totals.pairs / totals.raw
     return [
-        at_least_ratio(f"P4 pairs/s ÷ raw commits/s, {options.workers} users at once",
-                       totals.pairs / totals.concurrent, raw, 0.3, "/s"),
-        info("P4 the same, one pair at a time (hold+capture time)",
-             f"{totals.pairs / totals.sequential:.0f} /s", f"{raw:.0f} /s",
-             f"{totals.pairs / totals.sequential / raw:.3f} (two fsyncs a pair: ≤ 0.5)"),
-        info("P4 database settings (bot and raw)", settings + " (2 = FULL)", "same",
-             f"{totals.pairs} pairs each way"),
+        at_least_ratio(
+            f"P4 pairs/s ÷ raw commits/s, {options.workers} users at once",
+            totals.pairs / totals.concurrent,
+            raw,
+            0.3,
+            "/s",
+        ),
+        info(
+            "P4 the same, one pair at a time (hold+capture time)",
+            f"{totals.pairs / totals.sequential:.0f} /s",
+            f"{raw:.0f} /s",
+            f"{totals.pairs / totals.sequential / raw:.3f} (two fsyncs a pair: ≤ 0.5)",
+        ),
+        info(
+            "P4 database settings (bot and raw)",
+            settings + " (2 = FULL)",
+            "same",
+            f"{totals.pairs} pairs each way",
+        ),
     ]

@@ -59,14 +59,15 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def memory_report(name: str, snapshot: tracemalloc.Snapshot,
-                  before: tracemalloc.Snapshot | None = None) -> None:
+def memory_report(
+    name: str, snapshot: tracemalloc.Snapshot, before: tracemalloc.Snapshot | None = None
+) -> None:
     """The biggest allocation sites (or, given ``before``, the biggest growth) into
     ``$BENCH_PROFILE_DIR/<name>.txt``, when profiling."""
     directory = os.environ.get(PROFILE_ENV)
     if not directory or not tracemalloc.is_tracing():
         return
-    stats = (snapshot.compare_to(before, "lineno") if before else snapshot.statistics("lineno"))
+    stats = snapshot.compare_to(before, "lineno") if before else snapshot.statistics("lineno")
     lines = [str(stat) for stat in stats[:TOP]]
     total = sum(stat.size for stat in snapshot.statistics("filename")) / 1e6
     Path(directory, f"{name}.txt").write_text(f"traced: {total:.1f} MB\n" + "\n".join(lines))
@@ -78,7 +79,10 @@ def traced() -> tracemalloc.Snapshot | None:
 
 async def queued(host: FakeHost, workdir: Path, count: int) -> dict[str, float]:
     settings = bot_settings(
-        host, workdir, front="discord", credits={"initial": 100_000},
+        host,
+        workdir,
+        front="discord",
+        credits={"initial": 100_000},
         limits={"global_concurrency": 4, "per_user_in_flight": count, "requests_per_minute": 1000},
     )
     async with discord_bot(host, settings) as bot:
@@ -109,7 +113,10 @@ async def wave(host: FakeHost, bot: DiscordBot, persons: list[Any], n: int) -> N
 
 async def finished(host: FakeHost, workdir: Path, count: int, warm: int) -> dict[str, float]:
     settings = bot_settings(
-        host, workdir, front="discord", credits={"initial": 1_000_000},
+        host,
+        workdir,
+        front="discord",
+        credits={"initial": 1_000_000},
         limits={"global_concurrency": 16, "per_user_in_flight": 4, "requests_per_minute": 1000},
     )
     persons = people(WAVE, first=870_000_000_000_000_000)
@@ -142,8 +149,16 @@ async def in_child(
     host: FakeHost, workdir: Path, mode: str, count: int, warm: int = 0
 ) -> dict[str, float]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.p5_memory", mode, json.dumps(host.urls), str(workdir),
-        str(count), str(warm), stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "bench.p5_memory",
+        mode,
+        json.dumps(host.urls),
+        str(workdir),
+        str(count),
+        str(warm),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
         env=clean_environment(),
     )
     out, _ = await process.communicate()
@@ -163,11 +178,17 @@ async def run(host: FakeHost, workdir: Path, options: P5Options) -> list[Row]:
     growth = ran["after"] - ran["before"]
     label = f"P5 RSS growth over {options.finished} finished jobs"
     start = f"{ran['before']:.1f} MB at start"
-    grew = (at_most(label, growth, 5, "MB", baseline=start) if options.finished >= 5000
-            else info(label, f"{growth:.1f} MB", start, "goal: ≤ 5 MB over 5,000"))
+    grew = (
+        at_most(label, growth, 5, "MB", baseline=start)
+        if options.finished >= 5000
+        else info(label, f"{growth:.1f} MB", start, "goal: ≤ 5 MB over 5,000")
+    )
     label, idle = f"P5 RSS with {options.queued} jobs queued", f"{held['idle']:.1f} MB idle"
-    resident = (at_most(label, held["rss"], 150, "MB", baseline=idle) if options.queued >= 1000
-                else info(label, f"{held['rss']:.1f} MB", idle, "goal: ≤ 150 MB with 1,000"))
+    resident = (
+        at_most(label, held["rss"], 150, "MB", baseline=idle)
+        if options.queued >= 1000
+        else info(label, f"{held['rss']:.1f} MB", idle, "goal: ≤ 150 MB with 1,000")
+    )
     return [
         resident,
         grew,
@@ -178,5 +199,6 @@ async def run(host: FakeHost, workdir: Path, options: P5Options) -> list[Row]:
 if __name__ == "__main__":
     where = Path(sys.argv[3])
     where.mkdir(parents=True, exist_ok=True)
-    asyncio.run(child(sys.argv[1], json.loads(sys.argv[2]), where, int(sys.argv[4]),
-                      int(sys.argv[5])))
+    asyncio.run(
+        child(sys.argv[1], json.loads(sys.argv[2]), where, int(sys.argv[4]), int(sys.argv[5]))
+    )

@@ -51,8 +51,14 @@ async def start(host: FakeHost, workdir: Path) -> tuple[asyncio.subprocess.Proce
     log = (workdir / "bot.log").open("ab")
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=workdir, env=bot_env(host, workdir),
-        stdout=log, stderr=log,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=workdir,
+        env=bot_env(host, workdir),
+        stdout=log,
+        stderr=log,
     )
     log.close()
     arrived = await host.telegram("polls", polls + 1, 30)
@@ -108,19 +114,30 @@ async def run(host: FakeHost, workdir: Path, options: P6Options) -> list[Row]:
     await host.configure_fal(inference_seconds=60.0, queue_steps=1)
     process, _ = await start(host, workdir)
     first = 9_000_000
-    await host.telegram_send([{"user_id": first + n, "text": f"/imagine fox {n}"}
-                              for n in range(options.in_flight)])
+    await host.telegram_send(
+        [{"user_id": first + n, "text": f"/imagine fox {n}"} for n in range(options.in_flight)]
+    )
     await until_in_flight(workdir / "bot.db", options.in_flight)
     took = await stop(process)
     await host.configure_fal(inference_seconds=2.0, queue_steps=1)
-    kept = [(s, rid) for s, rid in states(workdir / "bot.db")
-            if s in ("queued", "submitted") and (s == "queued" or rid)]
+    kept = [
+        (s, rid)
+        for s, rid in states(workdir / "bot.db")
+        if s in ("queued", "submitted") and (s == "queued" or rid)
+    ]
     persisted = f"{len(kept)}/{options.in_flight} jobs kept ({SLOTS} at fal)"
     return [
-        at_most(f"P6 start → ready, median of {options.starts}", median(ready), 2, "s",
-                baseline=f"{base:.2f} s (bare python)"),
+        at_most(
+            f"P6 start → ready, median of {options.starts}",
+            median(ready),
+            2,
+            "s",
+            baseline=f"{base:.2f} s (bare python)",
+        ),
         at_most(f"P6 SIGTERM → exit, {options.in_flight} jobs in flight", took, 5, "s"),
-        info("P6 jobs persisted at exit", persisted, "–",
-             f"idle stop {median(idle_stops):.2f} s"),
-    ] + ([] if len(kept) == options.in_flight else [
-        Row("P6 every job kept", persisted, "–", "all", "lost", False)])
+        info("P6 jobs persisted at exit", persisted, "–", f"idle stop {median(idle_stops):.2f} s"),
+    ] + (
+        []
+        if len(kept) == options.in_flight
+        else [Row("P6 every job kept", persisted, "–", "all", "lost", False)]
+    )

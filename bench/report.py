@@ -45,7 +45,11 @@ def ratio_row(figure: str, bot: float, base: float, limit: float, unit: str = "s
     """Bot ÷ baseline, which must stay at or under ``limit``."""
     ratio = bot / base if base > 0 else math.inf
     return Row(
-        figure, f"{bot:.3f} {unit}", f"{base:.3f} {unit}", f"≤ {limit:g}", f"{ratio:.3f}",
+        figure,
+        f"{bot:.3f} {unit}",
+        f"{base:.3f} {unit}",
+        f"≤ {limit:g}",
+        f"{ratio:.3f}",
         ratio <= limit,
     )
 
@@ -60,7 +64,11 @@ def at_least_ratio(figure: str, bot: float, base: float, limit: float, unit: str
     """Bot ÷ baseline, which must reach ``limit``."""
     ratio = bot / base if base > 0 else 0.0
     return Row(
-        figure, f"{bot:.0f} {unit}", f"{base:.0f} {unit}", f"≥ {limit:g}", f"{ratio:.3f}",
+        figure,
+        f"{bot:.0f} {unit}",
+        f"{base:.0f} {unit}",
+        f"≥ {limit:g}",
+        f"{ratio:.3f}",
         ratio >= limit,
     )
 
@@ -86,8 +94,14 @@ def render(rows: Sequence[Row], parameters: Sequence[str], when: str) -> str:
     """The table as Markdown, with the machine and the run's parameters under it."""
     header = ("figure", "bot", "baseline", "goal", "bot/base or value", "")
     cells = [header] + [
-        (r.figure, r.bot, r.baseline, r.goal, r.measured,
-         INFO if r.passed is None else OK if r.passed else MISS)
+        (
+            r.figure,
+            r.bot,
+            r.baseline,
+            r.goal,
+            r.measured,
+            INFO if r.passed is None else OK if r.passed else MISS,
+        )
         for r in rows
     ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]

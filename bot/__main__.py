@@ -91,8 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.app import build_app
 
     async def start() -> None:
-        async with build_app(settings, console=args.command == "console",
-                             as_admin=getattr(args, "as_admin", False)) as app:
+        async with build_app(
+            settings, console=args.command == "console", as_admin=getattr(args, "as_admin", False)
+        ) as app:
             await serve(app)
 
     asyncio.run(start())

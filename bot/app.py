@@ -100,8 +100,12 @@ def prompt_builder(settings: Settings) -> PromptBuilder:
     d = settings.fal.defaults
     return PromptBuilder(
         defaults=PromptDefaults(
-            image_size=d.image_size, steps=d.steps, guidance=d.guidance,
-            num_images=d.num_images, strength=d.strength, output_format=d.output_format,
+            image_size=d.image_size,
+            steps=d.steps,
+            guidance=d.guidance,
+            num_images=d.num_images,
+            strength=d.strength,
+            output_format=d.output_format,
             enable_safety_checker=d.enable_safety_checker,
         ),
         loras={name: LoraWeight(lo.path, lo.scale) for name, lo in settings.fal.loras.items()},
@@ -114,18 +118,23 @@ def prompt_builder(settings: Settings) -> PromptBuilder:
 def fal_options(settings: Settings) -> FalOptions:
     fal = settings.fal
     return FalOptions(
-        text_endpoint=fal.text_model, image_endpoint=fal.image_model,
-        fallbacks=tuple(fal.fallbacks), poll_interval=fal.poll_interval,
-        status_stream=fal.status_stream, upload_images=fal.upload_images,
+        text_endpoint=fal.text_model,
+        image_endpoint=fal.image_model,
+        fallbacks=tuple(fal.fallbacks),
+        poll_interval=fal.poll_interval,
+        status_stream=fal.status_stream,
+        upload_images=fal.upload_images,
     )
 
 
 def admin_ids(settings: Settings, console_admin: bool, console_user: str) -> AdminIds:
-    return AdminIds({
-        Platform.TELEGRAM: frozenset(str(i) for i in settings.telegram.admin_ids),
-        Platform.DISCORD: frozenset(str(i) for i in settings.discord.admin_ids),
-        Platform.CONSOLE: frozenset({console_user} if console_admin else ()),
-    })
+    return AdminIds(
+        {
+            Platform.TELEGRAM: frozenset(str(i) for i in settings.telegram.admin_ids),
+            Platform.DISCORD: frozenset(str(i) for i in settings.discord.admin_ids),
+            Platform.CONSOLE: frozenset({console_user} if console_admin else ()),
+        }
+    )
 
 
 def telegram_front_end(settings: Settings, db: Database) -> FrontEnd:
@@ -135,14 +144,22 @@ def telegram_front_end(settings: Settings, db: Database) -> FrontEnd:
     tg = settings.telegram
     assert tg.token is not None
     inbox = Inbox(db=db, platform=Platform.TELEGRAM.value)
-    return TelegramFrontEnd(inbox=inbox, options=TelegramOptions(
-        token=tg.token.get_secret_value(), base_url=tg.base_url, base_file_url=tg.base_file_url,
-        concurrent_updates=tg.concurrent_updates, media_write_timeout=tg.media_write_timeout,
-        read_timeout=tg.read_timeout, poll_timeout=tg.poll_timeout,
-        flood_retries=tg.flood_retries, private_interval=tg.progress_interval_private,
-        group_interval=tg.progress_interval_group,
-        input_image_bytes=settings.limits.input_image_bytes,
-    ))
+    return TelegramFrontEnd(
+        inbox=inbox,
+        options=TelegramOptions(
+            token=tg.token.get_secret_value(),
+            base_url=tg.base_url,
+            base_file_url=tg.base_file_url,
+            concurrent_updates=tg.concurrent_updates,
+            media_write_timeout=tg.media_write_timeout,
+            read_timeout=tg.read_timeout,
+            poll_timeout=tg.poll_timeout,
+            flood_retries=tg.flood_retries,
+            private_interval=tg.progress_interval_private,
+            group_interval=tg.progress_interval_group,
+            input_image_bytes=settings.limits.input_image_bytes,
+        ),
+    )
 
 
 def discord_front_end(settings: Settings) -> FrontEnd:
@@ -152,7 +169,8 @@ def discord_front_end(settings: Settings) -> FrontEnd:
     d = settings.discord
     assert d.token is not None
     options = DiscordOptions(
-        guild_ids=tuple(d.guild_ids), command_hash_file=d.command_hash_file,
+        guild_ids=tuple(d.guild_ids),
+        command_hash_file=d.command_hash_file,
         unfiltered_nsfw_channels=d.unfiltered_nsfw_channels,
         progress_interval=d.progress_interval,
         input_image_bytes=settings.limits.input_image_bytes,
@@ -201,12 +219,20 @@ async def build_app(
             )
         limits = settings.limits
         runner = JobRunner(
-            jobs=jobs, provider=provider, notifiers=notifiers, costs=settings.credits.costs,
-            concurrency=limits.global_concurrency, deadline=limits.job_deadline,
+            jobs=jobs,
+            provider=provider,
+            notifiers=notifiers,
+            costs=settings.credits.costs,
+            concurrency=limits.global_concurrency,
+            deadline=limits.job_deadline,
         )
         service = GenerationService(
-            jobs=jobs, ledger=ledger, runner=runner, provider=provider,
-            prompts=prompt_builder(settings), costs=settings.credits.costs,
+            jobs=jobs,
+            ledger=ledger,
+            runner=runner,
+            provider=provider,
+            prompts=prompt_builder(settings),
+            costs=settings.credits.costs,
             limits=ServiceLimits(
                 per_user_in_flight=limits.per_user_in_flight,
                 input_image_bytes=limits.input_image_bytes,

@@ -23,6 +23,8 @@ from bot.core.runner import JobRunner
 from providers.base import Stage
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
 class ConsoleNotifier:
     """Prints progress and failures; saves delivered images to ``output_dir``."""
 

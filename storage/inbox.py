@@ -67,11 +67,13 @@ class Inbox:
 
     async def handled(self, event_id: int) -> None:
         """The update's handler returned: never handle it again."""
-        await self._db.run(lambda conn: execute(
-            conn,
-            "UPDATE inbox SET handled_at = ? WHERE platform = ? AND event_id = ?",
-            (self._clock(), self._platform, event_id),
-        ))
+        await self._db.run(
+            lambda conn: execute(
+                conn,
+                "UPDATE inbox SET handled_at = ? WHERE platform = ? AND event_id = ?",
+                (self._clock(), self._platform, event_id),
+            )
+        )
 
     async def unhandled(self) -> list[tuple[int, str]]:
         """Updates kept but not handled (the process stopped first), oldest first."""

@@ -32,8 +32,14 @@ class Runner:
 
 def app_with(front: SlowFrontEnd, runner: Runner) -> App:
     nothing: Any = None
-    return App(runner=runner, router=nothing, service=nothing, ledger=nothing, jobs=nothing,
-               front_ends=[front])  # type: ignore[arg-type]
+    return App(
+        runner=runner,
+        router=nothing,
+        service=nothing,
+        ledger=nothing,
+        jobs=nothing,
+        front_ends=[front],
+    )  # type: ignore[arg-type]
 
 
 async def test_the_runner_starts_once_the_front_ends_are_ready() -> None:

@@ -102,8 +102,10 @@ async def test_a_light_user_is_not_starved_by_a_heavy_one(
         started_before_light = len(fal.submissions)
         await core.idle(timeout=60)
         heavy_ahead = submitted_prompts(fal).index("light one") - started_before_light
-        print(f"\nlight job: place {place} in a line of {waiting}; "
-              f"{heavy_ahead} heavy jobs started between its arrival and its start")
+        print(
+            f"\nlight job: place {place} in a line of {waiting}; "
+            f"{heavy_ahead} heavy jobs started between its arrival and its start"
+        )
         assert place is not None and place <= 2  # behind at most one job of the heavy user
         # Jobs already taken from the line when it arrived (at most one per slot) may start
         # first; beyond those, one heavy job at most.

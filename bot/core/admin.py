@@ -79,7 +79,10 @@ class AdminCommands:
         target = await self._target(caller, who)
         credits = parse_amount(amount)
         change = await self._ledger.grant(
-            target.user, credits, actor=self._actor(caller), reason=_reason(reason, "grant"),
+            target.user,
+            credits,
+            actor=self._actor(caller),
+            reason=_reason(reason, "grant"),
             key=event_key("grant", event),
         )
         return _changed(change, texts.GRANTED, amount=credits, user=target.label)
@@ -92,8 +95,11 @@ class AdminCommands:
         credits = parse_amount(amount)
         try:
             change = await self._ledger.revoke(
-                target.user, credits, actor=self._actor(caller),
-                reason=_reason(reason, "revoke"), key=event_key("revoke", event),
+                target.user,
+                credits,
+                actor=self._actor(caller),
+                reason=_reason(reason, "revoke"),
+                key=event_key("revoke", event),
             )
         except InsufficientCredits as error:
             available = error.balance.available
@@ -108,7 +114,10 @@ class AdminCommands:
         target = await self._target(caller, who)
         credits = parse_amount(amount, low=0)
         change = await self._ledger.set_available(
-            target.user, credits, actor=self._actor(caller), reason=_reason(reason, "set"),
+            target.user,
+            credits,
+            actor=self._actor(caller),
+            reason=_reason(reason, "set"),
             key=event_key("set", event),
         )
         return _changed(change, texts.SET_TO, user=target.label)
@@ -126,8 +135,12 @@ class AdminCommands:
         for entry in await self._ledger.entries(target.user, LEDGER_ROWS):
             lines.append(
                 texts.LEDGER_LINE.format(
-                    when=when(entry.created_at), kind=entry.kind, delta=entry.d_available,
-                    job=entry.job_id or "", actor=entry.actor, reason=short(entry.reason, 40),
+                    when=when(entry.created_at),
+                    kind=entry.kind,
+                    delta=entry.d_available,
+                    job=entry.job_id or "",
+                    actor=entry.actor,
+                    reason=short(entry.reason, 40),
                 )
             )
         return Reply("\n".join(lines))
@@ -143,7 +156,9 @@ class AdminCommands:
             raise UserError(texts.NO_SUCH_JOB.format(job_id=job_id))
         try:
             change = await self._jobs.refund(
-                job.id, actor=self._actor(caller), reason=_reason(reason, "refund"),
+                job.id,
+                actor=self._actor(caller),
+                reason=_reason(reason, "refund"),
                 key=event_key("refund-cmd", event),
             )
         except (NotRefundable, NotFound):
@@ -164,7 +179,9 @@ class AdminCommands:
     async def _set_banned(self, caller: Caller, who: str, banned: bool, event: str | None) -> Reply:
         target = await self._target(caller, who)
         await self._ledger.set_banned(
-            target.user, banned, actor=self._actor(caller),
+            target.user,
+            banned,
+            actor=self._actor(caller),
             key=event_key("ban" if banned else "unban", event),
         )
         template = texts.BANNED_OK if banned else texts.UNBANNED_OK
@@ -182,8 +199,13 @@ class AdminCommands:
             median = f"{s.median_seconds:.1f} s"
         return Reply(
             texts.STATS.format(
-                total=s.total, delivered=s.delivered, failed=s.failed, cancelled=s.cancelled,
-                rate=rate, median=median, spent=s.credits_spent,
+                total=s.total,
+                delivered=s.delivered,
+                failed=s.failed,
+                cancelled=s.cancelled,
+                rate=rate,
+                median=median,
+                spent=s.credits_spent,
             )
         )
 
@@ -193,4 +215,3 @@ def _changed(change: Change, template: str, **values: object) -> Reply:
         return Reply(texts.ALREADY_DONE)
     balance = change.balance
     return Reply(template.format(available=balance.available, held=balance.held, **values))
-

@@ -153,7 +153,12 @@ class UserCommands:
         safety: bool | None = None,
     ) -> Reply:
         job, new = await self._service.vary(
-            caller.user, job_id, index, chat, event_key=event_key, safety=safety,
+            caller.user,
+            job_id,
+            index,
+            chat,
+            event_key=event_key,
+            safety=safety,
             admin=caller.is_admin,
         )
         return _accepted(job, new)

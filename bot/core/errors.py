@@ -1,8 +1,8 @@
 """The core's error tree.
 
-    UserError        the user asked for something we refuse; ``message`` is ready to send
-                     (from texts.py). Raised before any credit or network work, so it costs
-                     nothing, and front ends reply with it verbatim.
+UserError        the user asked for something we refuse; ``message`` is ready to send
+                 (from texts.py). Raised before any credit or network work, so it costs
+                 nothing, and front ends reply with it verbatim.
 """
 
 

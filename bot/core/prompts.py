@@ -30,7 +30,15 @@ RATIO_PRESETS = {
 FLAGS = ("--ar", "--size", "--seed", "--no", "--steps", "--n", "--lora", "--style", "--strength")
 # The style wraps the bare prompt, so it goes first; "--no" appends to the prompt, so it goes last.
 APPLY_ORDER = (
-    "--style", "--ar", "--size", "--seed", "--steps", "--n", "--lora", "--strength", "--no"
+    "--style",
+    "--ar",
+    "--size",
+    "--seed",
+    "--steps",
+    "--n",
+    "--lora",
+    "--strength",
+    "--no",
 )
 FLAG_TOKEN = re.compile(r"^(?:--|—|–)([A-Za-z][\w-]*)(?:=(.*))?$")
 MAX_SEED = 2**32 - 1

@@ -139,7 +139,10 @@ class GenerationService:
             parent, image = await self._result_image(user, job_id, index, admin=admin)
             data = await self._provider.download(image)
             request = replace(
-                parent.request, kind=JobKind.IMAGE, seed=None, num_images=1,
+                parent.request,
+                kind=JobKind.IMAGE,
+                seed=None,
+                num_images=1,
                 image=self.check_image(data),
             )
             request = with_safety(request, safety)

@@ -38,9 +38,7 @@ NOT_ENOUGH_CREDITS = (
     "This needs {needed} credits but you have {available}. Ask an admin for more credits."
 )
 BANNED = "You can't use this bot. If you think this is a mistake, contact an admin."
-TOO_MANY_JOBS = (
-    "You already have {limit} images in progress. Wait for one to finish or /cancel it."
-)
+TOO_MANY_JOBS = "You already have {limit} images in progress. Wait for one to finish or /cancel it."
 RATE_LIMITED = "Slow down a little — try again in a few seconds."
 SPEND_CAP = (
     "You have used {spent} of your {cap} credits for the last 24 hours. Please try again later."

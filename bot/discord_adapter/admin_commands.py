@@ -59,8 +59,10 @@ class AdminHandlers:
 
 def _group(h: AdminHandlers, check: Callable[[Any], Any]) -> app_commands.Group:
     group = app_commands.Group(
-        name="credits", description=texts.DISCORD_COMMANDS["credits"],
-        default_permissions=ADMINISTRATOR, guild_only=True,
+        name="credits",
+        description=texts.DISCORD_COMMANDS["credits"],
+        default_permissions=ADMINISTRATOR,
+        guild_only=True,
         allowed_contexts=app_commands.AppCommandContext(guild=True),
     )
     a = h.admin

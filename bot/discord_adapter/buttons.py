@@ -50,8 +50,11 @@ class RerollButton(discord.ui.DynamicItem[Button], template=rf"ib:rr:{JOB}:{OWNE
     def __init__(self, job_id: str, owner: int) -> None:
         super().__init__(
             discord.ui.Button(
-                emoji="🔁", label=texts.DISCORD_REROLL, row=0,
-                custom_id=f"ib:rr:{job_id}:{owner}", style=discord.ButtonStyle.secondary,
+                emoji="🔁",
+                label=texts.DISCORD_REROLL,
+                row=0,
+                custom_id=f"ib:rr:{job_id}:{owner}",
+                style=discord.ButtonStyle.secondary,
             )
         )
         self.job_id, self.owner = job_id, owner
@@ -73,8 +76,11 @@ class VaryButton(discord.ui.DynamicItem[Button], template=rf"ib:va:{JOB}:(?P<ind
     def __init__(self, job_id: str, index: int, owner: int) -> None:
         super().__init__(
             discord.ui.Button(
-                emoji="🎨", label=texts.DISCORD_VARY.format(number=index + 1), row=1,
-                custom_id=f"ib:va:{job_id}:{index}:{owner}", style=discord.ButtonStyle.secondary,
+                emoji="🎨",
+                label=texts.DISCORD_VARY.format(number=index + 1),
+                row=1,
+                custom_id=f"ib:va:{job_id}:{index}:{owner}",
+                style=discord.ButtonStyle.secondary,
             )
         )
         self.job_id, self.index, self.owner = job_id, index, owner
@@ -97,8 +103,11 @@ class DeleteButton(discord.ui.DynamicItem[Button], template=rf"ib:del:{JOB}:{OWN
     def __init__(self, job_id: str, owner: int) -> None:
         super().__init__(
             discord.ui.Button(
-                emoji="🗑", label=texts.DISCORD_DELETE, row=0,
-                custom_id=f"ib:del:{job_id}:{owner}", style=discord.ButtonStyle.secondary,
+                emoji="🗑",
+                label=texts.DISCORD_DELETE,
+                row=0,
+                custom_id=f"ib:del:{job_id}:{owner}",
+                style=discord.ButtonStyle.secondary,
             )
         )
         self.job_id, self.owner = job_id, owner

@@ -71,7 +71,8 @@ class ImageBot(commands.Bot):
         self.options = options
         self.set_up = asyncio.Event()
         self.notifier = DiscordNotifier(
-            client=self, interval=options.progress_interval,
+            client=self,
+            interval=options.progress_interval,
             token_lifetime=options.token_lifetime,
         )
         self.core: Core | None = None

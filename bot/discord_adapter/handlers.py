@@ -79,8 +79,11 @@ class Handlers:
         if not await defer(interaction, private=False):
             return
         reply = await self._core.router.user.imagine(
-            self._caller(interaction), text, chat(interaction),
-            event_key=event_key(interaction), safety=self._safety(interaction),
+            self._caller(interaction),
+            text,
+            chat(interaction),
+            event_key=event_key(interaction),
+            safety=self._safety(interaction),
         )
         await self._started(interaction, reply)
 
@@ -107,8 +110,12 @@ class Handlers:
             await refuse(interaction, texts.DISCORD_DOWNLOAD_FAILED)
             return
         reply = await self._core.router.user.edit(
-            self._caller(interaction), text, chat(interaction), image=data,
-            event_key=event_key(interaction), safety=self._safety(interaction),
+            self._caller(interaction),
+            text,
+            chat(interaction),
+            image=data,
+            event_key=event_key(interaction),
+            safety=self._safety(interaction),
         )
         await self._started(interaction, reply)
 
@@ -163,9 +170,13 @@ class Handlers:
 
     async def reroll(self, interaction: discord.Interaction, job_id: str, owner: int) -> None:
         await self._again(
-            interaction, owner,
+            interaction,
+            owner,
             lambda who, where: self._core.router.user.reroll(
-                who, job_id, where, event_key=event_key(interaction),
+                who,
+                job_id,
+                where,
+                event_key=event_key(interaction),
                 safety=self._safety(interaction),
             ),
         )
@@ -174,9 +185,14 @@ class Handlers:
         self, interaction: discord.Interaction, job_id: str, index: int, owner: int
     ) -> None:
         await self._again(
-            interaction, owner,
+            interaction,
+            owner,
             lambda who, where: self._core.router.user.vary(
-                who, job_id, index, where, event_key=event_key(interaction),
+                who,
+                job_id,
+                index,
+                where,
+                event_key=event_key(interaction),
                 safety=self._safety(interaction),
             ),
         )

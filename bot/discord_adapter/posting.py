@@ -106,8 +106,11 @@ class Poster:
     async def _send(self, route: Route, message: Outgoing) -> None:
         if route is Route.WEBHOOK:
             await self._webhook().edit_message(
-                ORIGINAL, content=message.text, embed=message.embed,
-                attachments=message.discord_files(), view=message.view,
+                ORIGINAL,
+                content=message.text,
+                embed=message.embed,
+                attachments=message.discord_files(),
+                view=message.view,
             )
             return
         if route is Route.CHANNEL:

@@ -81,19 +81,23 @@ def build_application(options: TelegramOptions) -> TelegramApp:
 
 def register(app: TelegramApp, handlers: Handlers) -> None:
     """Handlers in order: the first that matches an update takes it."""
-    app.add_handlers([
-        MessageHandler(filters.SenderChat.ALL & (filters.COMMAND | filters.CaptionRegex("^/")),
-                       handlers.anonymous),
-        CommandHandler(["imagine", "edit"], handlers.generate),
-        CommandHandler(list(INFO_COMMANDS), handlers.command),
-        CommandHandler(list(ADMIN_MENU), handlers.admin),
-        MessageHandler(filters.COMMAND, handlers.command),
-        MessageHandler(filters.PHOTO | filters.Document.IMAGE, handlers.image),
-        MessageHandler(filters.Document.ALL, handlers.not_image),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),
-        MessageHandler(filters.ATTACHMENT, handlers.unsupported),
-        CallbackQueryHandler(handlers.button, pattern=BUTTON_PATTERN),
-    ])
+    app.add_handlers(
+        [
+            MessageHandler(
+                filters.SenderChat.ALL & (filters.COMMAND | filters.CaptionRegex("^/")),
+                handlers.anonymous,
+            ),
+            CommandHandler(["imagine", "edit"], handlers.generate),
+            CommandHandler(list(INFO_COMMANDS), handlers.command),
+            CommandHandler(list(ADMIN_MENU), handlers.admin),
+            MessageHandler(filters.COMMAND, handlers.command),
+            MessageHandler(filters.PHOTO | filters.Document.IMAGE, handlers.image),
+            MessageHandler(filters.Document.ALL, handlers.not_image),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),
+            MessageHandler(filters.ATTACHMENT, handlers.unsupported),
+            CallbackQueryHandler(handlers.button, pattern=BUTTON_PATTERN),
+        ]
+    )
     app.add_error_handler(handlers.on_error)
 
 
@@ -143,7 +147,10 @@ class TelegramFrontEnd:
         self, *, router: CommandRouter, service: GenerationService, admins: AdminIds
     ) -> None:
         handlers = Handlers(
-            router=router, service=service, admins=admins, notifier=self._notifier,
+            router=router,
+            service=service,
+            admins=admins,
+            notifier=self._notifier,
             image_limit=self._options.download_limit,
         )
         register(self.application, handlers)
@@ -154,8 +161,12 @@ class TelegramFrontEnd:
         """Poll until cancelled, then let handlers finish, confirm the offset, shut down."""
         app = self.application
         await self._initialize()
-        poller = Poller(app=app, inbox=self._inbox, timeout=self._options.poll_timeout,
-                        allowed_updates=ALLOWED_UPDATES)
+        poller = Poller(
+            app=app,
+            inbox=self._inbox,
+            timeout=self._options.poll_timeout,
+            allowed_updates=ALLOWED_UPDATES,
+        )
         try:
             self._notifier.link.bind(app.bot)
             await set_menus(app.bot, self._admins)

@@ -66,8 +66,13 @@ class Handlers:
     """The callbacks registered on the Application (see frontend.py)."""
 
     def __init__(
-        self, *, router: CommandRouter, service: GenerationService, admins: AdminIds,
-        notifier: TelegramNotifier, image_limit: int,
+        self,
+        *,
+        router: CommandRouter,
+        service: GenerationService,
+        admins: AdminIds,
+        notifier: TelegramNotifier,
+        image_limit: int,
     ) -> None:
         self._router = router
         self._service = service
@@ -117,13 +122,17 @@ class Handlers:
                 await answer(got.message, error.message)
                 return
         message = got.message
-        await self._launch(message, message.message_id, lambda chat: self._router.handle(
-            got.caller, line, chat, image=image, event=got.event))
+        await self._launch(
+            message,
+            message.message_id,
+            lambda chat: self._router.handle(got.caller, line, chat, image=image, event=got.event),
+        )
 
     async def _launch(self, anchor: Message, reply_id: int | None, start: Start) -> None:
         """Post the placeholder, start the job, then turn the placeholder into its status."""
         placeholder = await anchor.get_bot().send_message(
-            anchor.chat_id, texts.TG_WORKING, reply_parameters=reply_to(reply_id))
+            anchor.chat_id, texts.TG_WORKING, reply_parameters=reply_to(reply_id)
+        )
         try:
             reply = await start(chat_ref(anchor.chat_id, reply_id, placeholder.message_id))
         except Exception:
@@ -213,16 +222,23 @@ class Handlers:
         if press.action is Action.ORIGINAL:
             await self._original(caller, press, message)
         elif press.action is Action.REROLL:
-            await self._launch(message, message.message_id, lambda chat: user.reroll(
-                caller, press.job_id, chat, event_key=event))
+            await self._launch(
+                message,
+                message.message_id,
+                lambda chat: user.reroll(caller, press.job_id, chat, event_key=event),
+            )
         else:
-            await self._launch(message, message.message_id, lambda chat: user.vary(
-                caller, press.job_id, press.index, chat, event_key=event))
+            await self._launch(
+                message,
+                message.message_id,
+                lambda chat: user.vary(caller, press.job_id, press.index, chat, event_key=event),
+            )
 
     async def _original(self, caller: Caller, press: Press, message: Message) -> None:
         try:
             data = await self._service.original(
-                caller.user, press.job_id, press.index, admin=caller.is_admin)
+                caller.user, press.job_id, press.index, admin=caller.is_admin
+            )
         except UserError as error:
             await answer(message, error.message)
             return

@@ -63,8 +63,9 @@ def user_of(user_id: int, admins: AdminIds) -> Caller:
 def addressed(got: Incoming, bot_id: int) -> bool:
     """Private chats, and in groups replies to one of our messages."""
     replied = got.message.reply_to_message
-    return got.private or (replied is not None and replied.from_user is not None
-                           and replied.from_user.id == bot_id)
+    return got.private or (
+        replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+    )
 
 
 def command_target(head: str, username: str) -> tuple[str, bool] | None:
@@ -109,8 +110,11 @@ def image_source(message: Message | None) -> ImageSource | None:
 
 
 def _too_large(size: int, limit: int) -> UserError:
-    return UserError(texts.IMAGE_TOO_LARGE.format(
-        size=f"{size / 1_000_000:.1f} MB", limit=f"{limit / 1_000_000:.1f} MB"))
+    return UserError(
+        texts.IMAGE_TOO_LARGE.format(
+            size=f"{size / 1_000_000:.1f} MB", limit=f"{limit / 1_000_000:.1f} MB"
+        )
+    )
 
 
 async def fetch_image(bot: Bot, source: ImageSource, limit: int) -> bytes:

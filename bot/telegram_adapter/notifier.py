@@ -48,8 +48,10 @@ class TelegramNotifier:
     ) -> None:
         self.link = Link()
         self._board = StatusBoard(
-            link=self.link, private_interval=private_interval,
-            group_interval=group_interval, clock=clock,
+            link=self.link,
+            private_interval=private_interval,
+            group_interval=group_interval,
+            clock=clock,
         )
 
     async def progress(self, job: Job, stage: Stage, position: int | None) -> None:
@@ -93,7 +95,11 @@ class TelegramNotifier:
             return
         place = where(job.chat)
         try:
-            await sender.to(place.chat_id, lambda chat: sender.bot.send_message(
-                chat, message, reply_parameters=reply_to(place.reply_to)))
+            await sender.to(
+                place.chat_id,
+                lambda chat: sender.bot.send_message(
+                    chat, message, reply_parameters=reply_to(place.reply_to)
+                ),
+            )
         except TelegramError as error:
             logger.warning("could not tell the user that job {} failed: {}", job.id, error)

@@ -54,18 +54,26 @@ def keyboard(job_id: str, indexes: Sequence[int]) -> InlineKeyboardMarkup:
 
     reroll = button(texts.TG_BUTTON_REROLL, Action.REROLL)
     if len(indexes) == 1:
-        return InlineKeyboardMarkup([[
-            reroll,
-            button(texts.TG_BUTTON_VARY, Action.VARY, indexes[0]),
-            button(texts.TG_BUTTON_ORIGINAL, Action.ORIGINAL, indexes[0]),
-        ]])
+        return InlineKeyboardMarkup(
+            [
+                [
+                    reroll,
+                    button(texts.TG_BUTTON_VARY, Action.VARY, indexes[0]),
+                    button(texts.TG_BUTTON_ORIGINAL, Action.ORIGINAL, indexes[0]),
+                ]
+            ]
+        )
     numbered = list(enumerate(indexes, start=1))
-    return InlineKeyboardMarkup([
-        [reroll],
-        [button(texts.TG_BUTTON_VARY_N.format(number=n), Action.VARY, i) for n, i in numbered],
-        [button(texts.TG_BUTTON_ORIGINAL_N.format(number=n), Action.ORIGINAL, i)
-         for n, i in numbered],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [reroll],
+            [button(texts.TG_BUTTON_VARY_N.format(number=n), Action.VARY, i) for n, i in numbered],
+            [
+                button(texts.TG_BUTTON_ORIGINAL_N.format(number=n), Action.ORIGINAL, i)
+                for n, i in numbered
+            ],
+        ]
+    )
 
 
 async def send_results(
@@ -84,7 +92,10 @@ async def send_results(
 
 
 async def _as_photos_else_documents(
-    sender: Sender, place: Where, job: Job, images: Sequence[DeliveredImage],
+    sender: Sender,
+    place: Where,
+    job: Job,
+    images: Sequence[DeliveredImage],
     markup: InlineKeyboardMarkup,
 ) -> int | None:
     """Photos when Telegram takes them (a refused photo was not posted: files go instead).
@@ -100,33 +111,54 @@ async def _as_photos_else_documents(
 
 
 async def _post(
-    sender: Sender, place: Where, job: Job, images: Sequence[DeliveredImage],
-    markup: InlineKeyboardMarkup, *, photos: bool,
+    sender: Sender,
+    place: Where,
+    job: Job,
+    images: Sequence[DeliveredImage],
+    markup: InlineKeyboardMarkup,
+    *,
+    photos: bool,
 ) -> int | None:
     caption, reply, many = result_caption(job), reply_to(place.reply_to), len(images) > 1
-    uploads = [InputFile(i.data, filename=file_name(job, i.index, i.content_type), attach=many)
-               for i in images]  # an album refers to its files as attach://
+    uploads = [
+        InputFile(i.data, filename=file_name(job, i.index, i.content_type), attach=many)
+        for i in images
+    ]  # an album refers to its files as attach://
     if many:
         kind = InputMediaPhoto if photos else InputMediaDocument
         media = [kind(u, caption=caption if n == 0 else None) for n, u in enumerate(uploads)]
-        sent: tuple[Message, ...] = await sender.to(place.chat_id, lambda chat: (
-            sender.bot.send_media_group(chat, media, reply_parameters=reply)))
+        sent: tuple[Message, ...] = await sender.to(
+            place.chat_id,
+            lambda chat: sender.bot.send_media_group(chat, media, reply_parameters=reply),
+        )
         return sent[0].message_id
     send = sender.bot.send_photo if photos else sender.bot.send_document
-    await sender.to(place.chat_id, lambda chat: send(
-        chat, uploads[0], caption=caption, reply_markup=markup, reply_parameters=reply))
+    await sender.to(
+        place.chat_id,
+        lambda chat: send(
+            chat, uploads[0], caption=caption, reply_markup=markup, reply_parameters=reply
+        ),
+    )
     return None
 
 
 async def _note(
-    sender: Sender, chat_id: int, anchor: int | None, template: str, job: Job,
+    sender: Sender,
+    chat_id: int,
+    anchor: int | None,
+    template: str,
+    job: Job,
     markup: InlineKeyboardMarkup,
 ) -> None:
     """The buttons in their own message; the images are out already, so a failure here is
     logged, not raised (the job was delivered)."""
     text = template.format(job_id=job.id)
     try:
-        await sender.to(chat_id, lambda chat: sender.bot.send_message(
-            chat, text, reply_markup=markup, reply_parameters=reply_to(anchor)))
+        await sender.to(
+            chat_id,
+            lambda chat: sender.bot.send_message(
+                chat, text, reply_markup=markup, reply_parameters=reply_to(anchor)
+            ),
+        )
     except TelegramError as error:
         logger.warning("buttons of job {} may be missing: {}", job.id, error)

@@ -115,9 +115,7 @@ async def test_replayed_event_makes_no_second_job(tmp_path: Path, fal: FakeFal) 
         assert len(fal.submissions) == 1 and await available(core) == 8
 
 
-async def test_a_double_tap_on_a_result_button_makes_one_job(
-    tmp_path: Path, fal: FakeFal
-) -> None:
+async def test_a_double_tap_on_a_result_button_makes_one_job(tmp_path: Path, fal: FakeFal) -> None:
     """Two presses of one button (two events, moments apart) start and charge one job;
     the second press is told that job is on its way. Different buttons still count."""
     async with core_stack(tmp_path, fal, per_user=4) as core:

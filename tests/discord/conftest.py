@@ -123,7 +123,8 @@ class World:
         """No credit was ever held or taken from ``person`` (a welcome grant at most)."""
         entries = await self.ledger.entries(user_of(person), 100)
         return {e.kind for e in entries} <= {"grant"} and await self.balance(person) in (
-            (0, 0), (10, 0),
+            (0, 0),
+            (10, 0),
         )
 
     async def balance(self, person: Person) -> tuple[int, int]:
@@ -141,9 +142,14 @@ async def running(settings: Settings, fake: FakeDiscord, fal: FakeFal) -> AsyncI
         await front.bot.login(BOT_TOKEN)
         try:
             yield World(
-                runner=app.runner, router=app.router, service=app.service,
-                ledger=app.ledger, jobs=app.jobs, front=front,
-                fake=fake, fal=fal,
+                runner=app.runner,
+                router=app.router,
+                service=app.service,
+                ledger=app.ledger,
+                jobs=app.jobs,
+                front=front,
+                fake=fake,
+                fal=fal,
             )
         finally:
             await front.bot.close()

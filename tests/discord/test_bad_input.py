@@ -32,22 +32,42 @@ def only_request_for(world: World, payload: dict[str, Any]) -> None:
     [
         ({"prompt": "   "}, texts.EMPTY_PROMPT),
         ({"prompt": "x" * 1001}, texts.PROMPT_TOO_LONG.format(length=1001, limit=1000)),
-        ({"prompt": "a fox", "seed": -1},
-         OUT_OF_RANGE.format(flag="--seed", low=0, high=MAX_SEED, value=-1)),
+        (
+            {"prompt": "a fox", "seed": -1},
+            OUT_OF_RANGE.format(flag="--seed", low=0, high=MAX_SEED, value=-1),
+        ),
         ({"prompt": "a fox", "count": 5}, OUT_OF_RANGE.format(flag="--n", low=1, high=4, value=5)),
-        ({"prompt": "a fox", "steps": 0},
-         OUT_OF_RANGE.format(flag="--steps", low=1, high=50, value=0)),
-        ({"prompt": "a fox", "lora": "watercolor", "lora_scale": 4.5},
-         OUT_OF_RANGE.format(flag="--lora", low=0.0, high=4.0, value=4.5)),
-        ({"prompt": "a fox", "lora": "nope"},
-         texts.UNKNOWN_LORA.format(name="nope", known="inkwash, watercolor")),
-        ({"prompt": "a fox", "style": "nope"},
-         texts.UNKNOWN_STYLE.format(name="nope", known="anime, photo")),
+        (
+            {"prompt": "a fox", "steps": 0},
+            OUT_OF_RANGE.format(flag="--steps", low=1, high=50, value=0),
+        ),
+        (
+            {"prompt": "a fox", "lora": "watercolor", "lora_scale": 4.5},
+            OUT_OF_RANGE.format(flag="--lora", low=0.0, high=4.0, value=4.5),
+        ),
+        (
+            {"prompt": "a fox", "lora": "nope"},
+            texts.UNKNOWN_LORA.format(name="nope", known="inkwash, watercolor"),
+        ),
+        (
+            {"prompt": "a fox", "style": "nope"},
+            texts.UNKNOWN_STYLE.format(name="nope", known="anime, photo"),
+        ),
         ({"prompt": "a fox", "lora_scale": 0.5}, texts.DISCORD_SCALE_NEEDS_LORA),
         ({"prompt": "a fox --seed 1", "seed": 2}, texts.FLAG_REPEATED.format(flag="--seed")),
     ],
-    ids=["empty", "too-long", "seed", "count", "steps", "lora-scale", "unknown-lora",
-         "unknown-style", "scale-without-lora", "seed-twice"],
+    ids=[
+        "empty",
+        "too-long",
+        "seed",
+        "count",
+        "steps",
+        "lora-scale",
+        "unknown-lora",
+        "unknown-style",
+        "scale-without-lora",
+        "seed-twice",
+    ],
 )
 async def test_bad_imagine_options(world: World, options: dict[str, Any], expected: str) -> None:
     payload = world.send(slash("imagine", **options))
@@ -63,15 +83,26 @@ async def test_bad_imagine_options(world: World, options: dict[str, Any], expect
     [
         ("text/plain", None, {}, texts.IMAGE_NOT_AN_IMAGE),
         (None, None, {}, texts.IMAGE_NOT_AN_IMAGE),
-        ("image/png", 20_000_000, {},
-         texts.IMAGE_TOO_LARGE.format(size="20.0 MB", limit="10.0 MB")),
-        ("image/png", None, {"strength": 1.5},
-         OUT_OF_RANGE.format(flag="--strength", low=0.01, high=1.0, value=1.5)),
+        (
+            "image/png",
+            20_000_000,
+            {},
+            texts.IMAGE_TOO_LARGE.format(size="20.0 MB", limit="10.0 MB"),
+        ),
+        (
+            "image/png",
+            None,
+            {"strength": 1.5},
+            OUT_OF_RANGE.format(flag="--strength", low=0.01, high=1.0, value=1.5),
+        ),
     ],
     ids=["text-file", "no-content-type", "too-large", "strength"],
 )
 async def test_bad_edit_attachments_are_refused_before_downloading(
-    world: World, content_type: str | None, size: int | None, options: dict[str, Any],
+    world: World,
+    content_type: str | None,
+    size: int | None,
+    options: dict[str, Any],
     expected: str,
 ) -> None:
     attachment = world.fake.add_attachment(png_bytes(), "thing.png", content_type, size=size)
@@ -90,7 +121,9 @@ async def refused_after_defer(world: World, payload: dict[str, Any]) -> str:
     deleted = world.fake.calls("DELETE", payload["token"] + "/messages/@original")
     assert [r.status for r in deleted] == [204]
     assert [r.method for r in world.fake.requests if payload["token"] in r.path] == [
-        "POST", "DELETE", "POST",
+        "POST",
+        "DELETE",
+        "POST",
     ]
     return str(followup.json["content"])
 

@@ -75,8 +75,9 @@ async def test_images_over_the_interaction_limit_are_linked(world: World) -> Non
 async def test_an_image_over_the_interaction_limit_is_re_encoded_to_fit(world: World) -> None:
     p = world.send(slash("imagine", prompt="a fox", limit=300_000))
     job = await world.settled(p)
-    big = DeliveredImage(index=0, data=noise_png(), width=1024, height=768,
-                         content_type="image/png")
+    big = DeliveredImage(
+        index=0, data=noise_png(), width=1024, height=768, content_type="image/png"
+    )
     await world.front.notifier.delivered(job, [big])
     upload = world.fake.calls("PATCH", p["token"] + ORIGINAL)[-1]
     (file,) = upload.files
@@ -88,8 +89,9 @@ async def test_413_makes_the_upload_smaller_until_it_passes(world: World) -> Non
     p = world.send(slash("imagine", prompt="a fox"))
     job = await world.settled(p)
     world.fake.upload_limit = 250_000  # Discord accepts less than the interaction said
-    big = DeliveredImage(index=0, data=noise_png(), width=1024, height=768,
-                         content_type="image/png")
+    big = DeliveredImage(
+        index=0, data=noise_png(), width=1024, height=768, content_type="image/png"
+    )
     before = len(world.fake.requests)
     await world.front.notifier.delivered(job, [big])
     tries = [r for r in world.fake.requests[before:] if r.files]
@@ -104,8 +106,9 @@ async def test_413_even_for_small_files_ends_with_links(world: World) -> None:
     p = world.send(slash("imagine", prompt="a fox"))
     job = await world.settled(p)
     world.fake.upload_limit = 10  # nothing fits
-    image = DeliveredImage(index=0, data=noise_png(64, 64), width=64, height=64,
-                           content_type="image/png")
+    image = DeliveredImage(
+        index=0, data=noise_png(64, 64), width=64, height=64, content_type="image/png"
+    )
     await world.front.notifier.delivered(job, [image])
     last = world.fake.calls("PATCH", p["token"] + ORIGINAL)[-1]
     assert last.status == 200 and last.files == []
@@ -114,8 +117,9 @@ async def test_413_even_for_small_files_ends_with_links(world: World) -> None:
 
 async def test_rate_limits_are_left_to_discord_py(world: World) -> None:
     p = slash("imagine", prompt="a fox")
-    world.fake.fail("PATCH", ORIGINAL, 429, 0, "You are being rate limited.",
-                    retry_after=0.05, with_files=True)
+    world.fake.fail(
+        "PATCH", ORIGINAL, 429, 0, "You are being rate limited.", retry_after=0.05, with_files=True
+    )
     job = await world.settled(world.send(p))
     uploads = [r for r in world.fake.calls("PATCH", p["token"]) if r.files]
     assert [r.status for r in uploads] == [429, 200]
@@ -123,8 +127,7 @@ async def test_rate_limits_are_left_to_discord_py(world: World) -> None:
 
     late = slash("imagine", prompt="another fox")
     world.fake.forget_token(late["token"])
-    world.fake.fail("POST", rf"/channels/{CHANNEL}/messages", 429, 0, "Slow down",
-                    retry_after=0.05)
+    world.fake.fail("POST", rf"/channels/{CHANNEL}/messages", 429, 0, "Slow down", retry_after=0.05)
     await world.settled(world.send(late))
     assert [r.status for r in world.fake.calls("POST", f"/channels/{CHANNEL}/")] == [429, 200]
 

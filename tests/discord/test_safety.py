@@ -19,8 +19,12 @@ from tests.fakes.fal_server import FakeFal
     ids=["nsfw-allowed", "nsfw-not-allowed", "ordinary-channel"],
 )
 async def test_safety_checker_by_channel_and_config(
-    settings_for: Callable[..., Settings], fake: FakeDiscord, fal: FakeFal,
-    allowed: bool, channel: int, checker: bool,
+    settings_for: Callable[..., Settings],
+    fake: FakeDiscord,
+    fal: FakeFal,
+    allowed: bool,
+    channel: int,
+    checker: bool,
 ) -> None:
     settings = settings_for(unfiltered_nsfw_channels=allowed)
     async with running(settings, fake, fal) as world:

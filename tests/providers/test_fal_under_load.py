@@ -43,12 +43,16 @@ async def test_status_streams_use_their_own_client(fal: FakeFal, updates: Update
     async def note(request: httpx.Request) -> None:
         seen["stream" if request.url.path.endswith("/stream") else "other"] += 1
 
-    async with make_fal_provider(fal, **FAST) as provider, httpx.AsyncClient(
-        event_hooks={"request": [note]}
-    ) as streams:
+    async with (
+        make_fal_provider(fal, **FAST) as provider,
+        httpx.AsyncClient(event_hooks={"request": [note]}) as streams,
+    ):
         separate = FalProvider(
-            fal=provider._fal, http=provider._results._http, key=TEST_FAL_KEY,
-            options=FalOptions(**FAST), streams=streams,
+            fal=provider._fal,
+            http=provider._results._http,
+            key=TEST_FAL_KEY,
+            options=FalOptions(**FAST),
+            streams=streams,
         )
         submission = await separate.submit(REQUEST)
         await separate.wait(submission, updates)

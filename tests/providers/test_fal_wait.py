@@ -57,8 +57,9 @@ async def test_progress_reports_each_queue_position_then_generating(updates: Upd
 
 def test_fals_requests_ahead_read_as_a_place_in_line() -> None:
     """fal's queue_position 0 means next: the user is shown #1, as in our own queue."""
-    places = [parse_status({"status": "IN_QUEUE", "queue_position": n}).position
-              for n in (0, 1, 7, None)]
+    places = [
+        parse_status({"status": "IN_QUEUE", "queue_position": n}).position for n in (0, 1, 7, None)
+    ]
     assert places == [1, 2, 8, 1]
 
 

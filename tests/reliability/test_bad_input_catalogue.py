@@ -188,16 +188,13 @@ CASES: dict[str, tuple[Say, str | Accepted]] = {
         FLAG_RANGE.format(flag="--strength", low=0.01, high=1.0, value="1.5"),
     ),
     "console-grant-negative": (Console("/grant alice -5", admin=True), amount("-5")),
-    "console-grant-huge": (
-        Console("/grant alice 99999999999", admin=True), amount("99999999999")
-    ),
+    "console-grant-huge": (Console("/grant alice 99999999999", admin=True), amount("99999999999")),
     "console-grant-unknown-user": (
-        Console("/grant nobody 5", admin=True), texts.UNKNOWN_USER.format(user="nobody")
+        Console("/grant nobody 5", admin=True),
+        texts.UNKNOWN_USER.format(user="nobody"),
     ),
     "console-grant-not-admin": (Console("/grant alice 10"), texts.NOT_ADMIN),
-    "console-rtl-accepted": (
-        Console("/imagine שועל אדום בשחר \u200f"), Accepted("שועל אדום בשחר")
-    ),
+    "console-rtl-accepted": (Console("/imagine שועל אדום בשחר \u200f"), Accepted("שועל אדום בשחר")),
     "console-emoji-only-accepted": (Console("/imagine 🦊🌅"), Accepted("🦊🌅")),
     # --- Telegram: the whole bot polling the fake Bot API ---
     "telegram-empty": (Tg("/imagine"), texts.EMPTY_PROMPT),
@@ -205,43 +202,50 @@ CASES: dict[str, tuple[Say, str | Accepted]] = {
     "telegram-control-chars": (Tg("/imagine a fox\x00\x1b"), texts.PROMPT_CONTROL_CHARS),
     "telegram-zero-width-only": (Tg("\u200b\u200b\u2060"), texts.EMPTY_PROMPT),
     "telegram-flag-twice": (
-        Tg("/imagine a fox --seed 1 --seed 2"), texts.FLAG_REPEATED.format(flag="--seed")
+        Tg("/imagine a fox --seed 1 --seed 2"),
+        texts.FLAG_REPEATED.format(flag="--seed"),
     ),
     "telegram-lora-path": (
         Tg("/imagine a fox --lora ../../etc"),
         texts.UNKNOWN_LORA.format(name="../../etc", known=texts.NONE_CONFIGURED),
     ),
     "telegram-not-an-image": (
-        Tg("make it blue", ("document", "not-an-image")), texts.IMAGE_NOT_AN_IMAGE
+        Tg("make it blue", ("document", "not-an-image")),
+        texts.IMAGE_NOT_AN_IMAGE,
     ),
     "telegram-truncated": (Tg("make it blue", ("document", "truncated")), texts.IMAGE_TRUNCATED),
     "telegram-30mb": (
-        Tg("make it blue", ("photo", "30mb")), too_large("30.0 MB", CHAT_IMAGE_LIMIT)
+        Tg("make it blue", ("photo", "30mb")),
+        too_large("30.0 MB", CHAT_IMAGE_LIMIT),
     ),
     "telegram-20k-by-20k": (Tg("make it blue", ("document", "20k-by-20k")), PIXELS_CHAT),
     "telegram-decompression-bomb": (
-        Tg("make it blue", ("photo", "decompression-bomb")), PIXELS_CHAT
+        Tg("make it blue", ("photo", "decompression-bomb")),
+        PIXELS_CHAT,
     ),
     "telegram-animated": (Tg("make it blue", ("document", "animated")), texts.IMAGE_ANIMATED),
-    "telegram-exif-only": (
-        Tg("make it blue", ("document", "exif-only")), texts.IMAGE_NOT_AN_IMAGE
-    ),
+    "telegram-exif-only": (Tg("make it blue", ("document", "exif-only")), texts.IMAGE_NOT_AN_IMAGE),
     "telegram-count-out-of-range": (
-        Tg("/imagine a fox --n 9"), FLAG_RANGE.format(flag="--n", low=1, high=4, value="9")
+        Tg("/imagine a fox --n 9"),
+        FLAG_RANGE.format(flag="--n", low=1, high=4, value="9"),
     ),
     "telegram-ratio-out-of-range": (
-        Tg("/imagine a fox --ar 99:1"), texts.BAD_ASPECT.format(value="99:1")
+        Tg("/imagine a fox --ar 99:1"),
+        texts.BAD_ASPECT.format(value="99:1"),
     ),
     "telegram-grant-bad-amount": (Tg("/grant 42 lots", sender=TG_ADMIN), amount("lots")),
     "telegram-grant-unknown-user": (
-        Tg("/grant 77 5", sender=TG_ADMIN), texts.UNKNOWN_USER.format(user="77")
+        Tg("/grant 77 5", sender=TG_ADMIN),
+        texts.UNKNOWN_USER.format(user="77"),
     ),
     "telegram-grant-missing-amount": (Tg("/grant 42", sender=TG_ADMIN), GRANT_USAGE),
     "telegram-forged-anonymous-admin": (
-        Tg("/grant 42 100", sender=ANONYMOUS_ADMIN), texts.NOT_ADMIN
+        Tg("/grant 42 100", sender=ANONYMOUS_ADMIN),
+        texts.NOT_ADMIN,
     ),
     "telegram-forged-service-account": (
-        Tg("/grant 42 100", sender=SERVICE_ACCOUNT), texts.NOT_ADMIN
+        Tg("/grant 42 100", sender=SERVICE_ACCOUNT),
+        texts.NOT_ADMIN,
     ),
     "telegram-admin-in-group": (
         Tg("/grant@imagebot_test 42 100", sender=TG_ADMIN, group=True),
@@ -253,7 +257,8 @@ CASES: dict[str, tuple[Say, str | Accepted]] = {
     "discord-empty": (Dc("imagine", {"prompt": "   "}), texts.EMPTY_PROMPT),
     "discord-10k-chars": (Dc("imagine", {"prompt": "x" * 10_000}), TOO_LONG),
     "discord-control-chars": (
-        Dc("imagine", {"prompt": "a fox\x1b[2J"}), texts.PROMPT_CONTROL_CHARS
+        Dc("imagine", {"prompt": "a fox\x1b[2J"}),
+        texts.PROMPT_CONTROL_CHARS,
     ),
     "discord-zero-width-only": (Dc("imagine", {"prompt": "\u200b\ufeff"}), texts.EMPTY_PROMPT),
     "discord-flag-twice": (
@@ -269,20 +274,24 @@ CASES: dict[str, tuple[Say, str | Accepted]] = {
         texts.IMAGE_NOT_AN_IMAGE,
     ),
     "discord-truncated": (
-        Dc("edit", {"prompt": "make it blue"}, ("truncated", "image/png")), texts.IMAGE_TRUNCATED
+        Dc("edit", {"prompt": "make it blue"}, ("truncated", "image/png")),
+        texts.IMAGE_TRUNCATED,
     ),
     "discord-30mb": (
         Dc("edit", {"prompt": "make it blue"}, ("30mb", "image/png")),
         too_large("30.0 MB", CHAT_IMAGE_LIMIT),
     ),
     "discord-20k-by-20k": (
-        Dc("edit", {"prompt": "make it blue"}, ("20k-by-20k", "image/png")), PIXELS_CHAT
+        Dc("edit", {"prompt": "make it blue"}, ("20k-by-20k", "image/png")),
+        PIXELS_CHAT,
     ),
     "discord-decompression-bomb": (
-        Dc("edit", {"prompt": "make it blue"}, ("decompression-bomb", "image/png")), PIXELS_CHAT
+        Dc("edit", {"prompt": "make it blue"}, ("decompression-bomb", "image/png")),
+        PIXELS_CHAT,
     ),
     "discord-animated": (
-        Dc("edit", {"prompt": "make it blue"}, ("animated", "image/gif")), texts.IMAGE_ANIMATED
+        Dc("edit", {"prompt": "make it blue"}, ("animated", "image/gif")),
+        texts.IMAGE_ANIMATED,
     ),
     "discord-exif-only": (
         Dc("edit", {"prompt": "make it blue"}, ("exif-only", "image/jpeg")),
@@ -297,17 +306,20 @@ CASES: dict[str, tuple[Say, str | Accepted]] = {
         FLAG_RANGE.format(flag="--steps", low=1, high=50, value=0),
     ),
     "discord-grant-negative": (
-        Dc("credits", {"user": BOB, "amount": -5}, who=ADMIN, sub="grant"), amount(-5)
+        Dc("credits", {"user": BOB, "amount": -5}, who=ADMIN, sub="grant"),
+        amount(-5),
     ),
     "discord-set-huge": (
-        Dc("credits", {"user": BOB, "amount": 10**12}, who=ADMIN, sub="set"), amount(10**12, 0)
+        Dc("credits", {"user": BOB, "amount": 10**12}, who=ADMIN, sub="set"),
+        amount(10**12, 0),
     ),
     "discord-grant-unknown-user": (
         Dc("credits", {"user": Person(799, "ghost"), "amount": 5}, who=ADMIN, sub="grant"),
         texts.UNKNOWN_USER.format(user="799"),
     ),
     "discord-server-admin-not-configured": (
-        Dc("credits", {"user": BOB, "amount": 100}, who=IMPOSTOR, sub="grant"), texts.NOT_ADMIN
+        Dc("credits", {"user": BOB, "amount": 100}, who=IMPOSTOR, sub="grant"),
+        texts.NOT_ADMIN,
     ),
     "discord-rtl-accepted": (Dc("imagine", {"prompt": "שועל אדום"}), Accepted("שועל אדום")),
     "discord-emoji-only-accepted": (Dc("imagine", {"prompt": "🦊🌅"}), Accepted("🦊🌅")),
@@ -446,8 +458,7 @@ class DiscordFront:
             kind, content_type = say.attachment
             data = image(kind)
             attachment = world.fake.add_attachment(data, f"{kind}.png", content_type)
-        payload = slash(say.command, who=say.who, sub=say.sub, attachment=attachment,
-                        **say.options)
+        payload = slash(say.command, who=say.who, sub=say.sub, attachment=attachment, **say.options)
         self._token = payload["token"]
         world.send(payload)
         found = await settled_text(world.fake, self._token)
@@ -544,11 +555,48 @@ async def accepted_and_charged(front: Front, fal: FakeFal, seen: Seen, prompt: s
 
 WORDS = st.sampled_from(
     [
-        "fox", "🦊", "שועל", "ثعلب", "--ar", "—ar", "–seed", "--seed", "--steps", "--n", "--no",
-        "--lora", "--style", "--size", "--strength", "--wat", "--", "-", "=", ":", "16:9",
-        "0:0", "99:1", "1e9", "-1", "0", "4294967296", "nan", "inf", "0.5", "anime:1.5",
-        "anime:", ":9", "../../etc", "photo", "\u200b", "\u202e", "\x00", "\x1b[2J", "\t",
-        "\n", "　",
+        "fox",
+        "🦊",
+        "שועל",
+        "ثعلب",
+        "--ar",
+        "—ar",
+        "–seed",
+        "--seed",
+        "--steps",
+        "--n",
+        "--no",
+        "--lora",
+        "--style",
+        "--size",
+        "--strength",
+        "--wat",
+        "--",
+        "-",
+        "=",
+        ":",
+        "16:9",
+        "0:0",
+        "99:1",
+        "1e9",
+        "-1",
+        "0",
+        "4294967296",
+        "nan",
+        "inf",
+        "0.5",
+        "anime:1.5",
+        "anime:",
+        ":9",
+        "../../etc",
+        "photo",
+        "\u200b",
+        "\u202e",
+        "\x00",
+        "\x1b[2J",
+        "\t",
+        "\n",
+        "　",
     ]
 )
 FLAG_LINES = st.lists(WORDS | st.text(max_size=8), max_size=14).map(" ".join)
@@ -561,8 +609,9 @@ PARSER = PromptBuilder(
 )
 
 
-@settings(max_examples=2000, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=2000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(FLAG_LINES, st.sampled_from([JobKind.TEXT, JobKind.IMAGE]))
 def test_the_parser_raises_nothing_but_its_own_user_error(line: str, kind: JobKind) -> None:
     """Over thousands of flag-heavy lines, text and image jobs alike: a request within the

@@ -116,13 +116,18 @@ TG_CASES = {
     # The upload reached Telegram but the answer came after the read timeout (PTB raises
     # TimedOut): the photo is not sent again; its buttons follow in a short note.
     "upload-timed-out-but-delivered": TgCase(
-        lambda fake: fake.delay("sendPhoto", READ_TIMEOUT + 0.4), True, [200],
+        lambda fake: fake.delay("sendPhoto", READ_TIMEOUT + 0.4),
+        True,
+        [200],
         extra=buttons_follow_in_a_note,
     ),
     # The user blocks the bot while the job runs: every call into the chat is 403 from
     # then on. The credits come back; there is nobody left to tell.
     "blocked-user": TgCase(
-        lambda fake: None, False, [403], blocks_while_running=True,
+        lambda fake: None,
+        False,
+        [403],
+        blocks_while_running=True,
         extra=nothing_reached_the_chat,
     ),
     # Refused only at the upload (blocked between the status edit and the photo).
@@ -228,9 +233,7 @@ def result_posts(fake: FakeDiscord, job_id: str) -> list[Recorded]:
 
 def visible_results(fake: FakeDiscord, job_id: str) -> list[dict[str, Any]]:
     title = texts.DISCORD_RESULT_TITLE.format(job_id=job_id)
-    return [
-        m for m in fake.messages.values() if any(e.get("title") == title for e in m["embeds"])
-    ]
+    return [m for m in fake.messages.values() if any(e.get("title") == title for e in m["embeds"])]
 
 
 @dataclass(frozen=True)
@@ -270,39 +273,52 @@ DC_CASES = {
     # The interaction's token is unknown by the time the result is ready (404 10015):
     # the result goes to the channel instead, once.
     "404-webhook-token-gone": DcCase(
-        lambda fake, p: fake.forget_token(p["token"]), "delivered", rf"/channels/{CHANNEL}/",
+        lambda fake, p: fake.forget_token(p["token"]),
+        "delivered",
+        rf"/channels/{CHANNEL}/",
     ),
     # Too late to acknowledge at all (404 10062 Unknown interaction): nothing is started,
     # held or posted (Discord shows "This interaction failed").
     "404-late-interaction": DcCase(lambda fake, p: fake.late(int(p["id"])), "never started"),
     # 401 Invalid Webhook Token: to the channel, once.
     "401-expired-token": DcCase(
-        lambda fake, p: fake.expire_token(p["token"]), "delivered", rf"/channels/{CHANNEL}/",
+        lambda fake, p: fake.expire_token(p["token"]),
+        "delivered",
+        rf"/channels/{CHANNEL}/",
         extra=webhook_refused,
     ),
     # 413 on every upload: smaller files are tried, then links only; posted once.
     "413-upload-too-large": DcCase(
-        lambda fake, p: setattr(fake, "upload_limit", 10), "delivered", ORIGINAL,
+        lambda fake, p: setattr(fake, "upload_limit", 10),
+        "delivered",
+        ORIGINAL,
         extra=shrunk_after_413,
     ),
     # One 5xx on the upload: discord.py retries it; the retry is the only post.
     "5xx-once-on-result": DcCase(
-        lambda fake, p: fake.fail("PATCH", ORIGINAL, 500, 0, "Internal Server Error",
-                                  with_files=True),
-        "delivered", ORIGINAL, extra=retried_once,
+        lambda fake, p: fake.fail(
+            "PATCH", ORIGINAL, 500, 0, "Internal Server Error", with_files=True
+        ),
+        "delivered",
+        ORIGINAL,
+        extra=retried_once,
     ),
     # The interaction webhook answers 5xx to every upload (past discord.py's 5 tries):
     # the result goes to the channel, once.
     "5xx-storm-on-result-webhook": DcCase(
-        lambda fake, p: fake.fail("PATCH", ORIGINAL, 502, 0, "Bad Gateway", times=None,
-                                  with_files=True),
-        "delivered", rf"/channels/{CHANNEL}/", extra=five_tries_then_the_channel,
+        lambda fake, p: fake.fail(
+            "PATCH", ORIGINAL, 502, 0, "Bad Gateway", times=None, with_files=True
+        ),
+        "delivered",
+        rf"/channels/{CHANNEL}/",
+        extra=five_tries_then_the_channel,
     ),
     # Every upload by every route answers 5xx: the job fails, credits come back, and the
     # user is told where the result would have been (a text edit still goes through).
     "5xx-everywhere": DcCase(
-        lambda fake, p: fake.fail("*", r"/(messages|webhooks)", 503, 0, "Service Unavailable",
-                                  times=None, with_files=True),
+        lambda fake, p: fake.fail(
+            "*", r"/(messages|webhooks)", 503, 0, "Service Unavailable", times=None, with_files=True
+        ),
         "failed",
     ),
 }
@@ -333,10 +349,10 @@ async def test_discord_fault_delivers_once_or_fails_clearly(
         else:
             assert job.state is JobState.FAILED and posts == []
             assert await world.balance(ALICE) == (INITIAL, 0)
-            told = texts.FAILED_PREFIX.format(job_id=job.id, reason=texts.FAIL_DELIVERY,
-                                              cost=PRICE)
-            assert told in [m["content"].removeprefix(f"<@{ALICE.id}> ")
-                            for m in world.fake.messages.values()]
+            told = texts.FAILED_PREFIX.format(job_id=job.id, reason=texts.FAIL_DELIVERY, cost=PRICE)
+            assert told in [
+                m["content"].removeprefix(f"<@{ALICE.id}> ") for m in world.fake.messages.values()
+            ]
         if case.extra is not None:
             case.extra(world.fake, payload)
     assert await world.ledger.check() == []

@@ -55,12 +55,14 @@ async def test_a_telegram_session_leaks_nothing(tg: Driver) -> None:
         lost = tg.fake.photo_sizes(png_bytes(24, 24))
         tg.fake.expired.add(lost[-1]["file_id"])
         tg.fake.send(ann, "make it spring", photo=lost)
-        await tg.fake.wait_until(lambda: [m for m in tg.fake.chat(11)
-                                          if m.get("text") == texts.TG_ERROR])
+        await tg.fake.wait_until(
+            lambda: [m for m in tg.fake.chat(11) if m.get("text") == texts.TG_ERROR]
+        )
         # fal failing (nginx's 502 page, errors with URLs) and a grant by an admin
         tg.fake.send(ann, "/imagine a bear fault:502*60")
-        await tg.fake.wait_until(lambda: [m for m in tg.fake.chat(11)
-                                          if m.get("text", "").startswith("❌")], timeout=10)
+        await tg.fake.wait_until(
+            lambda: [m for m in tg.fake.chat(11) if m.get("text", "").startswith("❌")], timeout=10
+        )
         await tg.answer(tg.fake.send(admin, "/grant 11 5 thanks"))
         await tg.idle()
     fal_traffic = [r for r in tg.fal.requests if r.method == "POST" and "image_url" in r.body]
@@ -96,24 +98,33 @@ async def test_the_scan_finds_a_planted_leak_in_every_place_and_only_there(
             await http.post(f"{tg_api}/getMe")
             await http.get(f"{telegram_fake.base_file_url}{TOKEN}/photos/F1")
             await http.post(f"{fal.url}/fal-ai/flux-lora", json={"prompt": "p"}, headers=fal_key)
-            await http.get(f"{discord_fake.api_url}/users/@me",
-                           headers={"Authorization": bot_auth})
+            await http.get(f"{discord_fake.api_url}/users/@me", headers={"Authorization": bot_auth})
             assert scan.findings == []
             # each of these is one leak
-            await http.post(f"{tg_api}/sendMessage",
-                            data={"chat_id": 1, "text": f"key {TEST_FAL_KEY}"})
-            await http.post(f"{tg_api}/sendPhoto", data={"chat_id": "1"},
-                            files={"photo": ("x.png", f"{SECRET_PART}".encode(), "image/png")})
+            await http.post(
+                f"{tg_api}/sendMessage", data={"chat_id": 1, "text": f"key {TEST_FAL_KEY}"}
+            )
+            await http.post(
+                f"{tg_api}/sendPhoto",
+                data={"chat_id": "1"},
+                files={"photo": ("x.png", f"{SECRET_PART}".encode(), "image/png")},
+            )
             await http.post(f"{tg_api}/getMe", params={"again": TOKEN})
-            await http.post(f"{fal.url}/fal-ai/flux-lora",
-                            json={"prompt": f"a fox {BOT_TOKEN}"}, headers=fal_key)
+            await http.post(
+                f"{fal.url}/fal-ai/flux-lora",
+                json={"prompt": f"a fox {BOT_TOKEN}"},
+                headers=fal_key,
+            )
             await http.get(f"{fal.url}/files/nothing.png", headers=fal_key)
-            await http.get(f"{discord_fake.url}/attachments/1/x.png",
-                           headers={"Authorization": bot_auth})
-            await http.post(f"{discord_fake.api_url}/channels/1/messages",
-                            headers={"Authorization": bot_auth},
-                            files={"files[0]": ("a.png", TEST_FAL_KEY.encode(), "image/png")},
-                            data={"payload_json": "{}"})
+            await http.get(
+                f"{discord_fake.url}/attachments/1/x.png", headers={"Authorization": bot_auth}
+            )
+            await http.post(
+                f"{discord_fake.api_url}/channels/1/messages",
+                headers={"Authorization": bot_auth},
+                files={"files[0]": ("a.png", TEST_FAL_KEY.encode(), "image/png")},
+                data={"payload_json": "{}"},
+            )
         logger.warning("connecting with {}", TEST_FAL_KEY)
         logging.getLogger("telegram.ext").warning("GET /bot%s/getMe failed", TOKEN)
     expected = [

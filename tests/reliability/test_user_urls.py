@@ -77,9 +77,7 @@ def only_as_prompt_text(fal: FakeFal, bait: Bait, expected_prompts: int) -> None
     assert not [r for r in outside_submits if bait.url in r.path + r.query + r.body]
 
 
-async def test_console_never_fetches_a_typed_url(
-    tmp_path: Path, fal: FakeFal, bait: Bait
-) -> None:
+async def test_console_never_fetches_a_typed_url(tmp_path: Path, fal: FakeFal, bait: Bait) -> None:
     url = bait.url
     async with core_stack(tmp_path, fal, per_user=5, initial=20) as core:
         assert (await core.say(f"/imagine a fox like {url}/fox.png")).ok

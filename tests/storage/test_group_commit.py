@@ -26,8 +26,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 def insert(name: str, fail: bool = False) -> storage.commits.Body[int]:
     async def body(conn: aiosqlite.Connection) -> int:
-        await execute(conn, "INSERT INTO users(platform, platform_user_id, created_at)"
-                            " VALUES ('console', ?, 0)", (name,))
+        await execute(
+            conn,
+            "INSERT INTO users(platform, platform_user_id, created_at) VALUES ('console', ?, 0)",
+            (name,),
+        )
         if fail:
             raise LookupError(name)
         return await scalar_int(conn, "SELECT COUNT(*) FROM users")
@@ -58,7 +61,9 @@ async def test_bodies_queued_together_share_one_commit(
 
 async def test_a_failing_body_is_undone_alone(db: Database) -> None:
     outcomes = await asyncio.gather(
-        db.run(insert("a")), db.run(insert("b", fail=True)), db.run(insert("c")),
+        db.run(insert("a")),
+        db.run(insert("b", fail=True)),
+        db.run(insert("c")),
         return_exceptions=True,
     )
     assert isinstance(outcomes[1], LookupError)
@@ -82,8 +87,10 @@ class Pause:
 @pytest.mark.parametrize("wait", [lambda: asyncio.sleep(0.01), Pause])
 async def test_a_body_that_waits_on_anything_else_is_refused(db: Database, wait: Any) -> None:
     async def waiting(conn: aiosqlite.Connection) -> None:
-        await execute(conn, "INSERT INTO users(platform, platform_user_id, created_at)"
-                            " VALUES ('console', 'z', 0)")
+        await execute(
+            conn,
+            "INSERT INTO users(platform, platform_user_id, created_at) VALUES ('console', 'z', 0)",
+        )
         await wait()
 
     with pytest.raises(RuntimeError):  # no loop on that thread, or "waited on something"

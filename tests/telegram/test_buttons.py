@@ -32,8 +32,9 @@ async def test_reroll_answers_first_then_makes_a_new_seeded_job(tg: Driver) -> N
     again = await tg.result(photo)
     jobs = await tg.jobs_of(11)
     assert len(jobs) == 2 and jobs[0].parent_id == job_id and jobs[0].id in again["caption"]
-    methods = [c.method for c in tg.fake.calls if c.method in ("answerCallbackQuery",
-                                                                "sendMessage")]
+    methods = [
+        c.method for c in tg.fake.calls if c.method in ("answerCallbackQuery", "sendMessage")
+    ]
     assert methods[-2:] == ["answerCallbackQuery", "sendMessage"]  # answered before work
     assert answers(tg)[0]["callback_query_id"] == update["callback_query"]["id"]
     assert "text" not in answers(tg)[0]
@@ -84,8 +85,7 @@ async def test_another_users_button_is_refused_with_a_notice(tg: Driver) -> None
         tg.fake.press(bob, photo, data)
     await tg.fake.wait_for("answerCallbackQuery", count=3)
     await tg.idle()
-    assert [(a["text"], a["show_alert"]) for a in answers(tg)] == [
-        (texts.NOT_YOUR_JOB, "true")] * 3
+    assert [(a["text"], a["show_alert"]) for a in answers(tg)] == [(texts.NOT_YOUR_JOB, "true")] * 3
     assert len(await tg.jobs_of(11)) == 1 and await tg.jobs_of(12) == []
     assert tg.fake.calls_of("sendDocument") == [] and len(tg.fal.submissions) == 1
     assert await tg.balance(11) == (8, 0) and await tg.balance(12) == (0, 0)  # Bob: unseen

@@ -61,8 +61,9 @@ async def test_the_job_is_captured_without_waiting_for_the_status_clean_up(
 async def test_a_fal_failure_turns_the_status_into_a_plain_explanation(tg: Driver) -> None:
     ann = tg.fake.user(11)
     tg.fake.send(ann, "/imagine a fox fault:422")
-    failed = await tg.fake.wait_until(lambda: [m for m in tg.fake.chat(11)
-                                               if m.get("text", "").startswith("❌")])
+    failed = await tg.fake.wait_until(
+        lambda: [m for m in tg.fake.chat(11) if m.get("text", "").startswith("❌")]
+    )
     await tg.idle()
     assert "credits were returned" in failed[0]["text"]
     assert len(tg.fake.chat(11)) == 1 and await tg.balance(11) == (10, 0)
@@ -92,8 +93,11 @@ async def test_a_stale_callback_answer_does_not_stop_the_press(tg: Driver) -> No
     ann = tg.fake.user(11)
     photo = await tg.result(tg.fake.send(ann, "/imagine a fox")["message"])
     [job] = await tg.jobs_of(11)
-    tg.fake.fail("answerCallbackQuery", 400, "Bad Request: query is too old and response "
-                 "timeout expired or query ID is invalid")
+    tg.fake.fail(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
     tg.fake.press(ann, photo, f"r:{job.id}")
     await tg.result(photo)
     assert len(await tg.jobs_of(11)) == 2

@@ -30,8 +30,14 @@ async def run_briefly(front: TelegramFrontEnd, fake: FakeTelegram) -> None:
 
 
 def test_the_settings_build_the_application_as_configured(db: Database) -> None:
-    settings = Settings(telegram={"token": "1:abc", "base_url": "http://127.0.0.1:9/bot",
-                                  "concurrent_updates": 8, "media_write_timeout": 90})
+    settings = Settings(
+        telegram={
+            "token": "1:abc",
+            "base_url": "http://127.0.0.1:9/bot",
+            "concurrent_updates": 8,
+            "media_write_timeout": 90,
+        }
+    )
     front = bot.app.telegram_front_end(settings, db)
     assert isinstance(front, TelegramFrontEnd) and front.platform is Platform.TELEGRAM
     app = front.application
@@ -51,14 +57,19 @@ async def test_menus_for_private_chats_groups_and_admins_then_a_clean_stop(
     admins = AdminIds({Platform.TELEGRAM: frozenset({"900", "1087968824"})})
     front.attach(router=None, service=None, admins=admins)  # type: ignore[arg-type]
     await run_briefly(front, fake)
-    menus = {str(c.params["scope"]): [m["command"] for m in c.params["commands"]]
-             for c in fake.calls_of("setMyCommands")}
+    menus = {
+        str(c.params["scope"]): [m["command"] for m in c.params["commands"]]
+        for c in fake.calls_of("setMyCommands")
+    }
     private, group, admin = menus.values()
     assert "start" in private and "grant" not in private
     assert "start" not in group and "imagine" in group and "grant" not in group
     assert "grant" in admin and "stats" in admin
-    assert [c["chat_id"] for c in (call.params["scope"] for call in
-            fake.calls_of("setMyCommands")) if "chat_id" in c] == [900]  # never 1087968824
+    assert [
+        c["chat_id"]
+        for c in (call.params["scope"] for call in fake.calls_of("setMyCommands"))
+        if "chat_id" in c
+    ] == [900]  # never 1087968824
     assert [c.method for c in fake.calls][-1] == "getUpdates"  # the offset confirmation
     assert not front.application.running
 

@@ -41,8 +41,9 @@ async def test_several_jobs_in_one_chat_share_its_edit_pace(
     # Paced per job, three jobs would make about 3 × seconds / INTERVAL edits.
     assert edited <= seconds / INTERVAL + 2
     for status in statuses:  # and each still ends showing its latest text
-        last = [c for c in fake.calls_of("editMessageText", chat_id)
-                if c.params["message_id"] == status][-1]
+        last = [
+            c for c in fake.calls_of("editMessageText", chat_id) if c.params["message_id"] == status
+        ][-1]
         assert "#1" in last.params["text"]
 
 

@@ -140,8 +140,9 @@ class FakeTelegram(BotMethods, UpdateBuilder, FaultScripting):
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404)
         if file_id in self.expired:
-            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
-                                     status=404)
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
         self.downloads.append(file_id)
         return web.Response(body=self.files[file_id][0])
 
