@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import Row, at_least_ratio, info
-from bot.core.models import ChatRef, Platform, UserRef
-from providers.base import GeneratedImage, ImageRequest, ImageResult, Submission
+from records import (
+    ChatRef,
+    GeneratedImage,
+    ImageRequest,
+    ImageResult,
+    Platform,
+    Submission,
+    UserRef,
+)
 from storage.db import open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger

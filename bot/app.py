@@ -23,15 +23,14 @@ from loguru import logger
 from bot.console_adapter import ConsoleFrontEnd, ConsoleNotifier
 from bot.core.admin import AdminCommands
 from bot.core.commands import AdminIds, Caller, UserCommands
-from bot.core.models import Platform, UserRef
 from bot.core.ports import FrontEnd, Notifier
 from bot.core.prompts import PromptBuilder, PromptDefaults
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService, ServiceLimits
 from bot.settings import Settings
-from providers.base import LoraWeight
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
+from records import LoraWeight, Platform, UserRef
 from storage.db import Database, open_database
 from storage.inbox import Inbox
 from storage.jobs import JobStore

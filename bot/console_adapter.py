@@ -15,12 +15,11 @@ from typing import TextIO
 
 from bot.core import texts
 from bot.core.commands import Caller
-from bot.core.models import ChatRef, Job
 from bot.core.ports import DeliveredImage
 from bot.core.present import progress_text, result_caption
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
-from providers.base import Stage
+from records import ChatRef, Job, Stage
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 

@@ -1,9 +1,9 @@
-"""The provider seam: requests, results, the Provider protocol and the error tree.
+"""The provider seam: the Provider protocol and the error tree.
 
-A provider turns an ``ImageRequest`` into images.  The call is split in three so that a
-restarted bot can resume work that fal already accepted: ``submit`` returns a
-``Submission`` (endpoint + request id, persisted by the caller), ``wait`` follows that
-submission to a result, ``cancel`` asks the provider to drop it.
+A provider turns an ``ImageRequest`` (see records.generation) into images. The call is
+split in three so that a restarted bot can resume work that fal already accepted:
+``submit`` returns a ``Submission`` (endpoint + request id, persisted by the caller),
+``wait`` follows that submission to a result, ``cancel`` asks the provider to drop it.
 
 Error tree (retryable vs final is a type, never a string match)::
 
@@ -22,102 +22,9 @@ Error tree (retryable vs final is a type, never a string match)::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 
-
-class Stage(StrEnum):
-    """Where a job stands, as shown to the user."""
-
-    QUEUED = "queued"
-    GENERATING = "generating"
-    UPLOADING = "uploading"
-
-
-class JobKind(StrEnum):
-    """Text-to-image or image-to-image."""
-
-    TEXT = "text"
-    IMAGE = "image"
-
-
-@dataclass(frozen=True, slots=True)
-class LoraWeight:
-    """A LoRA as fal takes it: weights path or URL, and a scale (0..4)."""
-
-    path: str
-    scale: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class InputImage:
-    """A validated, re-encoded user image (never a chat platform URL)."""
-
-    data: bytes
-    content_type: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRequest:
-    """Everything needed to generate; platform-neutral and JSON-friendly except ``image``.
-
-    ``image_size`` is a fal preset name (``landscape_4_3``), a ``(width, height)`` pair, or
-    None (image-to-image only: keep the input image's shape).
-    ``strength`` and ``image`` are used only for ``JobKind.IMAGE``.
-    """
-
-    prompt: str
-    kind: JobKind = JobKind.TEXT
-    negative_prompt: str = ""
-    image_size: str | tuple[int, int] | None = "landscape_4_3"
-    steps: int = 28
-    guidance: float = 3.5
-    seed: int | None = None
-    num_images: int = 1
-    loras: tuple[LoraWeight, ...] = ()
-    strength: float = 0.85
-    enable_safety_checker: bool = True
-    output_format: str = "jpeg"
-    image: InputImage | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A request fal accepted: which endpoint took it and fal's request id."""
-
-    endpoint: str
-    request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """A status change reported while waiting: stage and, when queued, the place in line
-    (1: next; fal's own ``queue_position`` counts the requests ahead, so it is one less)."""
-
-    stage: Stage
-    queue_position: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedImage:
-    """One output image as fal describes it (the bytes are fetched with ``download``)."""
-
-    url: str
-    width: int
-    height: int
-    content_type: str | None = None
-    nsfw: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ImageResult:
-    """A validated fal output."""
-
-    endpoint: str
-    images: tuple[GeneratedImage, ...]
-    seed: int
-
+from records import GeneratedImage, ImageRequest, ImageResult, Progress, Submission
 
 OnUpdate = Callable[[Progress], Awaitable[None]]
 

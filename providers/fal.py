@@ -50,24 +50,14 @@ from tenacity import (
     wait_random,
 )
 
-from providers.base import (
-    Failed,
-    GeneratedImage,
-    ImageRequest,
-    ImageResult,
-    JobKind,
-    OnUpdate,
-    ProviderError,
-    Rejected,
-    Submission,
-    Unavailable,
-)
+from providers.base import Failed, OnUpdate, ProviderError, Rejected, Unavailable
 from providers.fal_download import Downloader
 from providers.fal_errors import error_from_exception, rejected_from_validation, worth_retrying
 from providers.fal_inputs import IMAGE_MODELS, TEXT_MODELS, build_input, payload_of
 from providers.fal_result import ResultReader
 from providers.fal_status import StatusFollower
 from providers.schemas import FluxInput
+from records import GeneratedImage, ImageRequest, ImageResult, JobKind, Submission
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.base import ImageRequest, JobKind
 from providers.schemas import (
     FluxGeneralImageToImageInput,
     FluxInput,
     FluxLoraInput,
     FluxSchnellInput,
 )
+from records import ImageRequest, JobKind
 
 TEXT_MODELS: dict[str, type[FluxLoraInput] | type[FluxSchnellInput]] = {
     "fal-ai/flux-lora": FluxLoraInput,

@@ -16,9 +16,10 @@ import httpx
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from providers.base import Cancelled, Failed, Flagged, GeneratedImage, ImageResult, Unavailable
+from providers.base import Cancelled, Failed, Flagged, Unavailable
 from providers.fal_errors import error_from_response, worth_retrying
 from providers.schemas import FluxOutput
+from records import GeneratedImage, ImageResult
 
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _ATTEMPTS = 3

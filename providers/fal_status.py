@@ -35,8 +35,9 @@ from tenacity import (
     wait_exponential,
 )
 
-from providers.base import Cancelled, Failed, OnUpdate, Progress, Stage
+from providers.base import Cancelled, Failed, OnUpdate
 from providers.fal_errors import error_from_exception, worth_retrying
+from records import Progress, Stage
 
 _STREAM_CONNECT = 10.0
 _POLL_SLOWDOWN = 1.5

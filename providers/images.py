@@ -20,7 +20,8 @@ from enum import StrEnum
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from providers.base import Failed, InputImage
+from providers.base import Failed
+from records import InputImage
 
 _ACCEPTED = ("JPEG", "PNG", "WEBP", "GIF")
 _OUTPUT_FORMATS = ("JPEG", "PNG", "WEBP")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import aiosqlite
 
-from bot.core.models import TERMINAL_STATES, JobState
+from records import TERMINAL_STATES, JobState
 from storage.sql import fetchall
 
 TERMINAL_SQL = "(" + ", ".join(f"'{state.value}'" for state in sorted(TERMINAL_STATES)) + ")"

@@ -20,14 +20,18 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from bot.core.models import ChatRef, Job, JobState, Platform, UserRef
-from providers.base import (
+from records import (
+    ChatRef,
     GeneratedImage,
     ImageRequest,
     ImageResult,
     InputImage,
+    Job,
     JobKind,
+    JobState,
     LoraWeight,
+    Platform,
+    UserRef,
 )
 
 DECODED = 512

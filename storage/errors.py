@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.models import Balance, JobState
+from records import Balance, JobState
 
 
 class StorageError(Exception):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.core.models import TERMINAL_STATES, Job, JobState, UserRef
+from records import TERMINAL_STATES, Job, JobState, UserRef
 from storage.codec import JOB_SELECT, job_from_row
 from storage.db import Database
 from storage.errors import NotFound

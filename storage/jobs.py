@@ -31,8 +31,7 @@ from dataclasses import replace
 
 import aiosqlite
 
-from bot.core.models import ChatRef, Job, JobState, UserRef
-from providers.base import ImageRequest, ImageResult, Submission
+from records import ChatRef, ImageRequest, ImageResult, Job, JobState, Submission, UserRef
 from storage.admission import admit, within_cap
 from storage.codec import chat_to_json, request_to_json, result_to_json
 from storage.db import Database

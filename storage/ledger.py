@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.core.models import Balance, LedgerEntry, Platform, UserRef
+from records import Balance, LedgerEntry, Platform, UserRef
 from storage import audit
 from storage.db import Database
 from storage.postings import (

@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import aiosqlite
 
-from bot.core.models import Balance, UserRef
+from records import Balance, UserRef
 from storage.errors import InsufficientCredits, StorageError
 from storage.sql import execute, fetchone, scalar
 

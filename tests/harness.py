@@ -21,13 +21,12 @@ from typing import Any
 from bot.app import App, build_app, prompt_builder
 from bot.core.admin import AdminCommands
 from bot.core.commands import AdminIds, Caller, UserCommands
-from bot.core.models import ChatRef, Job, Platform, UserRef
 from bot.core.ports import DeliveredImage, DeliveryFailed
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService, ServiceLimits
 from bot.settings import Settings
-from providers.base import Stage
+from records import ChatRef, Job, Platform, Stage, UserRef
 from storage.db import Database, open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.fakes.fal_server import FakeFal, fast_fal_client_retries
 from tests.harness import Core, core_stack
 

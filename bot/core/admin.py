@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.core import texts
 from bot.core.commands import Caller, Reply, refusals_as_replies, short, when
 from bot.core.errors import UserError
-from bot.core.models import Platform, UserRef
+from records import Platform, UserRef
 from storage.errors import InsufficientCredits, NotFound, NotRefundable
 from storage.jobs import JobStore
 from storage.ledger import Change, Ledger

@@ -14,11 +14,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from bot.core import texts
 from bot.core.errors import UserError
-from bot.core.models import ChatRef, Job, Platform, UserRef
 from bot.core.present import cut
 from bot.core.prompts import SIZES
 from bot.core.service import GenerationService
-from providers.base import JobKind
+from records import ChatRef, Job, JobKind, Platform, UserRef
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Mapping
 from loguru import logger
 
 from bot.core import texts
-from bot.core.models import Job
 from bot.core.outcomes import Outcomes
 from bot.core.ports import DeliveredImage, DeliveryFailed, Notifier
-from providers.base import GeneratedImage, Provider, ProviderError, Stage
+from providers.base import Provider, ProviderError
+from records import GeneratedImage, Job, Stage
 from storage.jobs import JobStore
 
 

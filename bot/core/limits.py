@@ -12,7 +12,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.core import texts
 from bot.core.errors import UserError
-from bot.core.models import Job, UserRef
+from records import Job, UserRef
 
 TAP_WINDOW = 3.0  # seconds in which a second press of the same button is the same request
 

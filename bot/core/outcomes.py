@@ -11,17 +11,9 @@ from collections.abc import Mapping
 from loguru import logger
 
 from bot.core import texts
-from bot.core.models import Job, JobState, Platform
 from bot.core.ports import Notifier
-from providers.base import (
-    Cancelled,
-    Flagged,
-    ProviderError,
-    Rejected,
-    Stage,
-    TimedOut,
-    Unavailable,
-)
+from providers.base import Cancelled, Flagged, ProviderError, Rejected, TimedOut, Unavailable
+from records import Job, JobState, Platform, Stage
 from storage.jobs import JobStore
 
 

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.models import Job, Platform
-from providers.base import Stage
+from records import Job, Platform, Stage
 
 if TYPE_CHECKING:
     from bot.core.commands import AdminIds

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.core import texts
-from bot.core.models import Job
-from providers.base import Stage
+from records import Job, Stage
 
 STAGE_TEXT = {
     Stage.QUEUED: texts.QUEUED,

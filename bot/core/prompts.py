@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from bot.core import texts
 from bot.core.errors import UserError
-from providers.base import ImageRequest, JobKind, LoraWeight
+from records import ImageRequest, JobKind, LoraWeight
 
 SIZES = ("square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9")
 RATIO_PRESETS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.core import texts
 from bot.core.admin import AdminCommands
 from bot.core.commands import Caller, Reply, UserCommands
-from bot.core.models import ChatRef
+from records import ChatRef
 
 # Every text command, with its usage line; the README's command table is checked against it.
 USAGE = {

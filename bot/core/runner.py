@@ -20,21 +20,11 @@ from loguru import logger
 
 from bot.core import texts
 from bot.core.delivery import Delivery
-from bot.core.models import Job, JobState, Platform
 from bot.core.outcomes import Outcomes, failure_text
 from bot.core.ports import Notifier
 from bot.core.queue import FairQueue
-from providers.base import (
-    ImageResult,
-    OnUpdate,
-    Progress,
-    Provider,
-    ProviderError,
-    Stage,
-    Submission,
-    TimedOut,
-    Unavailable,
-)
+from providers.base import OnUpdate, Provider, ProviderError, TimedOut, Unavailable
+from records import ImageResult, Job, JobState, Platform, Progress, Stage, Submission
 from storage.jobs import JobStore
 
 POSITION_UPDATES = 10  # queued jobs whose position is kept up to date after every start

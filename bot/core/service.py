@@ -14,11 +14,20 @@ from dataclasses import dataclass, replace
 from bot.core import texts
 from bot.core.errors import UserError
 from bot.core.limits import RateLimiter, TapGuard
-from bot.core.models import ChatRef, Job, JobState, UserRef
 from bot.core.prompts import PromptBuilder
 from bot.core.runner import JobRunner
-from providers.base import GeneratedImage, ImageRequest, InputImage, JobKind, Provider
+from providers.base import Provider
 from providers.images import ImageProblem, ImageRejected, prepare_input_image
+from records import (
+    ChatRef,
+    GeneratedImage,
+    ImageRequest,
+    InputImage,
+    Job,
+    JobKind,
+    JobState,
+    UserRef,
+)
 from storage.errors import InsufficientCredits, SpendCapReached, TooManyJobs, UserBanned
 from storage.jobs import JobStore
 from storage.ledger import Ledger

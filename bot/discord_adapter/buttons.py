@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self
 import discord
 
 from bot.core import texts
-from bot.core.models import Job
+from records import Job
 
 JOB = r"(?P<job>[\w-]{1,40})"
 OWNER = r"(?P<owner>\d{1,20})"

@@ -18,7 +18,6 @@ from loguru import logger
 
 from bot.core import texts
 from bot.core.commands import AdminIds
-from bot.core.models import Platform
 from bot.core.router import CommandRouter
 from bot.core.service import GenerationService
 from bot.discord_adapter.admin_commands import AdminHandlers, NotAdmin, admin_commands
@@ -30,6 +29,7 @@ from bot.discord_adapter.notifier import DiscordNotifier
 from bot.discord_adapter.replies import refuse
 from bot.discord_adapter.sync import sync_if_changed
 from bot.discord_adapter.user_commands import user_commands
+from records import Platform
 
 
 def error_text(error: app_commands.AppCommandError) -> str:

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 import discord
 
 from bot.core.commands import AdminIds, Caller
-from bot.core.models import ChatRef, Job, Platform, UserRef
 from bot.core.router import CommandRouter
 from bot.core.service import GenerationService
+from records import ChatRef, Job, Platform, UserRef
 
 # discord.py's own fallback when a payload carries no limit (Discord's 10 MiB of 2025).
 DEFAULT_FILESIZE_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES

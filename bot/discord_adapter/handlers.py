@@ -16,13 +16,12 @@ from loguru import logger
 from bot.core import texts
 from bot.core.commands import Caller, Reply
 from bot.core.errors import UserError
-from bot.core.models import ChatRef
 from bot.discord_adapter.config import DiscordOptions
 from bot.discord_adapter.context import Core, age_restricted, caller, chat, event_key
 from bot.discord_adapter.flags import PromptOptions, prompt_text
 from bot.discord_adapter.notifier import DiscordNotifier
 from bot.discord_adapter.replies import answer, defer, defer_update, refuse, send_reply
-from providers.base import JobKind
+from records import ChatRef, JobKind
 
 MAX_CHOICES = 25
 

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 import discord
 from loguru import logger
 
-from bot.core.models import Job
 from bot.core.ports import DeliveredImage, DeliveryFailed
 from bot.core.present import progress_text
 from bot.discord_adapter.context import Origin
 from bot.discord_adapter.posting import Outgoing, Poster, TooLarge
 from bot.discord_adapter.results import result_message
-from providers.base import Stage
+from records import Job, Stage
 
 SHRINK_STEPS = 3  # smaller uploads tried after a 413, before sending links only
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 import discord
 
 from bot.core import texts
-from bot.core.models import Job
 from bot.core.ports import DeliveredImage
 from bot.core.present import cut
 from bot.discord_adapter.buttons import result_view
 from bot.discord_adapter.posting import Outgoing
 from bot.discord_adapter.shrink import fit
+from records import Job
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 EMBED_TEXT = 4000

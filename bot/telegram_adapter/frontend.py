@@ -41,7 +41,6 @@ from tenacity import (
 
 from bot.core import texts
 from bot.core.commands import NEVER_ADMINS, AdminIds
-from bot.core.models import Platform
 from bot.core.router import CommandRouter
 from bot.core.service import GenerationService
 from bot.telegram_adapter.handlers import Handlers
@@ -49,6 +48,7 @@ from bot.telegram_adapter.notifier import TelegramNotifier
 from bot.telegram_adapter.options import TelegramOptions
 from bot.telegram_adapter.polling import Inbox, Poller
 from bot.telegram_adapter.refs import BUTTON_PATTERN
+from records import Platform
 
 USER_MENU = ("imagine", "edit", "balance", "history", "cancel", "help", "start")
 GROUP_MENU = ("imagine", "edit", "balance", "history", "cancel", "help")

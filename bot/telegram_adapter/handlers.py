@@ -18,7 +18,6 @@ from telegram.ext import ContextTypes
 from bot.core import texts
 from bot.core.commands import AdminIds, Caller, Reply
 from bot.core.errors import UserError
-from bot.core.models import ChatRef
 from bot.core.present import cut
 from bot.core.router import CommandRouter, split_command
 from bot.core.service import GenerationService
@@ -39,6 +38,7 @@ from bot.telegram_adapter.notifier import TelegramNotifier
 from bot.telegram_adapter.refs import Action, Press, chat_ref, decode, event_key
 from bot.telegram_adapter.sender import not_modified, reply_to
 from providers.base import ProviderError
+from records import ChatRef
 
 Context = ContextTypes.DEFAULT_TYPE
 Start = Callable[[ChatRef], Awaitable[Reply]]

@@ -16,9 +16,9 @@ from telegram.error import BadRequest
 from bot.core import texts
 from bot.core.commands import AdminIds, Caller
 from bot.core.errors import UserError
-from bot.core.models import Platform, UserRef
 from bot.telegram_adapter.refs import event_key
 from bot.telegram_adapter.sender import too_big
+from records import Platform, UserRef
 
 IMAGE_COMMANDS = frozenset({"edit", "imagine"})
 USER_ARG_COMMANDS = frozenset({"grant", "revoke", "setcredits", "credits", "ban", "unban"})

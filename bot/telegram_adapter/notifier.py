@@ -18,14 +18,13 @@ from loguru import logger
 from telegram.error import RetryAfter, TelegramError
 
 from bot.core import texts
-from bot.core.models import Job
 from bot.core.ports import DeliveredImage, DeliveryFailed
 from bot.core.present import progress_text
 from bot.telegram_adapter.refs import where
 from bot.telegram_adapter.results import send_results
 from bot.telegram_adapter.sender import Link, gone, reply_to
 from bot.telegram_adapter.status import StatusBoard
-from providers.base import Stage
+from records import Job, Stage
 
 FAILED_WAIT = 30.0  # seconds a failure notice waits for the bot to be running
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from telegram import Update
 from telegram.constants import InlineKeyboardButtonLimit
 
-from bot.core.models import ChatRef
+from records import ChatRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,11 @@ from telegram.constants import FileSizeLimit
 from telegram.error import BadRequest, TelegramError, TimedOut
 
 from bot.core import texts
-from bot.core.models import Job
 from bot.core.ports import DeliveredImage
 from bot.core.present import result_caption
 from bot.telegram_adapter.refs import Action, Press, Where
 from bot.telegram_adapter.sender import Sender, gone, reply_to
+from records import Job
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 PHOTO_SIDES = 10_000  # width + height

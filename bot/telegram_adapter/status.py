@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from loguru import logger
 from telegram.error import RetryAfter, TelegramError, TimedOut
 
-from bot.core.models import Job
 from bot.telegram_adapter.refs import Where, where
 from bot.telegram_adapter.sender import Link, Sender, message_missing, not_modified, reply_to
 from bot.telegram_adapter.sender import retry_seconds as retry_wait
+from records import Job
 
 CLOSED_MEMORY = 1000  # finished job ids remembered, so a late progress call is ignored
 CHAT_MEMORY = 1000  # chats whose next edit time is remembered (past ones are dropped)

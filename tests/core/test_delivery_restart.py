@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import texts
-from bot.core.models import Job, JobState
 from bot.core.ports import DeliveredImage
+from records import Job, JobState
 from storage.jobs import JobStore
 from tests.fakes.fal_server import FakeFal, Fault
 from tests.harness import RecordingNotifier, core_stack

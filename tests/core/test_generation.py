@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import texts
-from bot.core.models import JobState
-from providers.base import Stage
+from records import JobState, Stage
 from tests.fakes.fal_server import FakeFal, Fault
 from tests.fakes.images import jpeg_bytes
 from tests.harness import Core, core_stack

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from bot.core import texts
 from bot.core.errors import UserError
 from bot.core.prompts import PromptBuilder, PromptDefaults, aspect_size
-from providers.base import JobKind, LoraWeight
+from records import JobKind, LoraWeight
 
 LORA = LoraWeight("https://example.test/anime.safetensors", 0.8)
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from bot.app import build_app
-from bot.core.models import Job, Platform, UserRef
 from bot.core.router import CommandRouter
 from bot.core.runner import JobRunner
 from bot.core.service import GenerationService
 from bot.discord_adapter import DiscordFrontEnd, ImageBot
 from bot.settings import LoraSettings, Settings
+from records import Job, Platform, UserRef
 from storage.jobs import JobStore
 from storage.ledger import Ledger
 from tests.discord.payloads import ADMIN, Person, inject

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core import texts
 from bot.core.admin import MAX_AMOUNT
-from bot.core.models import JobState
+from records import JobState
 from tests.discord.conftest import World, ephemeral_text, user_of
 from tests.discord.payloads import ADMIN, ALICE, BOB, IMPOSTOR, Person, slash
 

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.core import texts
-from bot.core.models import JobState
 from bot.settings import Settings
-from providers.base import JobKind
+from records import JobKind, JobState
 from tests.discord.conftest import World, ephemeral_text, running
 from tests.discord.payloads import ALICE, BOB, MOD, component, custom_ids, slash
 from tests.fakes.discord_server import FakeDiscord

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.discord.conftest import LORAS, World
 from tests.discord.payloads import ALICE, autocomplete, slash
 from tests.fakes.images import png_bytes

@@ -10,8 +10,8 @@ from typing import Any
 from PIL import Image
 
 from bot.core import texts
-from bot.core.models import JobState
 from bot.core.ports import DeliveredImage
+from records import JobState
 from tests.discord.conftest import World, user_of
 from tests.discord.payloads import ALICE, CHANNEL, slash
 

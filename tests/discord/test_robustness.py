@@ -11,9 +11,9 @@ import pytest
 
 from bot.app import build_app
 from bot.core import texts
-from bot.core.models import JobState
 from bot.discord_adapter import DiscordFrontEnd
 from bot.settings import Settings
+from records import JobState
 from tests.discord.conftest import World, ephemeral_text
 from tests.discord.payloads import ADMIN, ALICE, component, custom_ids, slash
 from tests.fakes.discord_server import FakeDiscord

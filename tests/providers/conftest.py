@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from loguru import logger
 
-from providers.base import Progress
 from providers.fal import FalProvider
+from records import Progress
 from tests.fakes.fal_server import FakeFal, fast_fal_client_retries, make_fal_provider
 
 #: Options that keep the suite fast; each test overrides what it is about.

@@ -8,8 +8,9 @@ import time
 import pytest
 from PIL import Image
 
-from providers.base import Failed, GeneratedImage, ImageRequest, ImageResult
+from providers.base import Failed
 from providers.fal import FalProvider
+from records import GeneratedImage, ImageRequest, ImageResult
 from tests.fakes import images
 from tests.fakes.fal_server import FakeFal, Fault, make_fal_provider
 from tests.providers.conftest import FAST, Updates

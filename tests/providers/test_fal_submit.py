@@ -8,17 +8,10 @@ import time
 import fal_client.client
 import pytest
 
-from providers.base import (
-    Failed,
-    ImageRequest,
-    InputImage,
-    JobKind,
-    LoraWeight,
-    Rejected,
-    Unavailable,
-)
+from providers.base import Failed, Rejected, Unavailable
 from providers.fal import FalOptions, FalProvider, point_fal_client_at
 from providers.images import prepare_input_image
+from records import ImageRequest, InputImage, JobKind, LoraWeight
 from tests.fakes import images
 from tests.fakes.fal_server import (
     TEST_FAL_KEY,

@@ -9,8 +9,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from providers.base import GeneratedImage, ImageRequest
 from providers.fal import FalOptions, FalProvider
+from records import GeneratedImage, ImageRequest
 from tests.fakes.fal_server import TEST_FAL_KEY, FakeFal, Fault, make_fal_provider
 from tests.fakes.images import png_bytes
 from tests.providers.conftest import FAST, Updates

@@ -8,19 +8,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from providers.base import (
-    Cancelled,
-    Failed,
-    Flagged,
-    ImageRequest,
-    Progress,
-    Stage,
-    Submission,
-    Unavailable,
-)
+from providers.base import Cancelled, Failed, Flagged, Unavailable
 from providers.fal import FalProvider
 from providers.fal_result import to_result
 from providers.fal_status import parse_status
+from records import ImageRequest, Progress, Stage, Submission
 from tests.fakes.fal_server import FakeFal, Fault, make_fal_provider
 from tests.providers.conftest import FAST, Updates
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from providers.base import ImageRequest, InputImage, JobKind, LoraWeight
 from providers.fal_inputs import PENDING_IMAGE_URL, build_input, payload_of
 from providers.schemas import (
     FluxGeneralImageToImageInput,
@@ -14,6 +13,7 @@ from providers.schemas import (
     FluxSchnellInput,
     ImageSize,
 )
+from records import ImageRequest, InputImage, JobKind, LoraWeight
 
 IMAGE = InputImage(b"png", "image/png")
 

@@ -36,9 +36,8 @@ from hypothesis import strategies as st
 from bot.core import texts
 from bot.core.admin import MAX_AMOUNT
 from bot.core.errors import UserError
-from bot.core.models import JobState, Platform, UserRef
 from bot.core.prompts import MAX_SEED, PromptBuilder, PromptDefaults
-from providers.base import JobKind, LoraWeight
+from records import JobKind, JobState, LoraWeight, Platform, UserRef
 from storage.ledger import Ledger
 from tests.discord.conftest import World, make_settings, running
 from tests.discord.payloads import ADMIN, ALICE, BOB, IMPOSTOR, Person, slash

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import texts
-from bot.core.models import JobState, Platform, UserRef
+from records import JobState, Platform, UserRef
 from storage.db import open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger

@@ -27,7 +27,7 @@ import discord.webhook.async_
 import pytest
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.discord.conftest import World
 from tests.discord.payloads import ALICE, BOB, CHANNEL, slash
 from tests.fakes.discord_server import FakeDiscord, Recorded

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from bot.core import texts
-from bot.core.models import Job, JobState
+from records import Job, JobState
 from tests.fakes.fal_server import FakeFal
 from tests.harness import Core, RecordingNotifier, core_stack
 from tests.reliability.conftest import LogCapture

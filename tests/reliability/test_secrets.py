@@ -23,7 +23,7 @@ import pytest
 from loguru import logger
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.discord.conftest import World
 from tests.discord.payloads import slash
 from tests.fakes.discord_server import BOT_TOKEN, FakeDiscord

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.discord.conftest import World
 from tests.discord.payloads import slash
 from tests.fakes.fal_server import FakeFal

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from bot.core.models import ChatRef, Job, Platform, UserRef
-from providers.base import GeneratedImage, ImageRequest, ImageResult, Submission
+from records import (
+    ChatRef,
+    GeneratedImage,
+    ImageRequest,
+    ImageResult,
+    Job,
+    Platform,
+    Submission,
+    UserRef,
+)
 from storage.jobs import JobStore
 
 INITIAL = 10

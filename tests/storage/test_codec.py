@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.models import ChatRef
-from providers.base import (
+from records import (
+    ChatRef,
     GeneratedImage,
     ImageRequest,
     ImageResult,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import Balance, JobState
+from records import Balance, JobState
 from storage.db import Database, open_database
 from storage.errors import StorageError
 from storage.ledger import Ledger

@@ -12,7 +12,7 @@ import aiosqlite
 import pytest
 
 import storage.commits
-from bot.core.models import Platform, UserRef
+from records import Platform, UserRef
 from storage.db import Database, open_database
 from storage.ledger import Ledger
 from storage.sql import execute, fetchall, scalar_int

@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.core.models import Balance, JobState
-from providers.base import ImageRequest, InputImage, JobKind, LoraWeight, Submission
+from records import Balance, ImageRequest, InputImage, JobKind, JobState, LoraWeight, Submission
 from storage.errors import NotFound, NotRefundable, RefundBlock
 from storage.jobs import JobStore
 from storage.ledger import Ledger

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.core.models import Balance
+from records import Balance
 from storage.db import Database
 from storage.errors import InsufficientCredits
 from storage.ledger import Ledger

@@ -30,8 +30,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from bot.core.models import Balance, Job, JobState, UserRef
-from providers.base import ImageResult, Submission
+from records import Balance, ImageResult, Job, JobState, Submission, UserRef
 from storage.db import open_database
 from storage.errors import InsufficientCredits, NotRefundable, TooManyJobs, UserBanned
 from storage.jobs import JobStore

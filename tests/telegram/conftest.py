@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.core.models import Job, JobState, Platform, UserRef
 from bot.telegram_adapter.frontend import TelegramApp, build_application
 from bot.telegram_adapter.notifier import TelegramNotifier
 from bot.telegram_adapter.options import TelegramOptions
 from bot.telegram_adapter.refs import chat_ref
-from providers.base import GeneratedImage, ImageRequest, ImageResult
+from records import GeneratedImage, ImageRequest, ImageResult, Job, JobState, Platform, UserRef
 from storage.db import Database, open_database
 from storage.inbox import Inbox
 from tests.fakes.fal_server import FakeFal, fast_fal_client_retries

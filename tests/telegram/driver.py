@@ -15,9 +15,9 @@ import pytest
 import bot.app
 from bot.app import App
 from bot.core import texts
-from bot.core.models import Job, Platform, UserRef
 from bot.settings import Settings
 from bot.telegram_adapter import TelegramFrontEnd
+from records import Job, Platform, UserRef
 from storage.db import Database, open_database
 from storage.jobs import JobStore
 from storage.ledger import Ledger

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import texts
-from bot.core.models import JobState, Platform, UserRef
+from records import JobState, Platform, UserRef
 from tests.telegram.driver import ADMIN, ANONYMOUS_ADMIN, Driver, redelivered
 
 

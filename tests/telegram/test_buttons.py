@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core import texts
-from bot.core.models import JobState
-from providers.base import JobKind
+from records import JobKind, JobState
 from tests.fakes.fal_server import FakeFal
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.driver import ADMIN, Driver, telegram_bot

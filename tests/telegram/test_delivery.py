@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.fakes.images import png_bytes
 from tests.telegram.driver import Driver
 

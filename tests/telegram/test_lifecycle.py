@@ -11,10 +11,10 @@ from telegram.ext import AIORateLimiter
 
 import bot.app
 from bot.core.commands import AdminIds
-from bot.core.models import Platform
 from bot.settings import Settings
 from bot.telegram_adapter import TelegramFrontEnd
 from bot.telegram_adapter.frontend import TelegramStartFailed
+from records import Platform
 from storage.db import Database
 from storage.inbox import Inbox
 from tests.fakes.telegram_server import FakeTelegram

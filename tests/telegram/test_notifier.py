@@ -10,7 +10,7 @@ from bot.core.ports import DeliveredImage, DeliveryFailed
 from bot.telegram_adapter.frontend import TelegramApp, build_application
 from bot.telegram_adapter.notifier import TelegramNotifier, status_text
 from bot.telegram_adapter.refs import decode
-from providers.base import Stage
+from records import Stage
 from tests.fakes.images import png_bytes
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import make_job, options_for

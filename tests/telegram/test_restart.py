@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import JobState, Platform
+from records import JobState, Platform
 from storage.db import open_database
 from storage.inbox import Inbox
 from tests.fakes.fal_server import FakeFal

@@ -10,7 +10,7 @@ import pytest
 from bot.settings import TelegramSettings
 from bot.telegram_adapter.frontend import TelegramApp
 from bot.telegram_adapter.notifier import TelegramNotifier
-from providers.base import Stage
+from records import Stage
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import make_job
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import texts
-from bot.core.models import JobState
+from records import JobState
 from tests.fakes.images import png_bytes
 from tests.telegram.driver import Driver, redelivered
 
